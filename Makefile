@@ -1,0 +1,27 @@
+# Set-up is idempotent: .venv/.installed is rebuilt only when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MNIST ?= $(firstword $(wildcard ../shared/data/mnist.npz))
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/vae-tf compare --preset demo $(if $(MNIST),--data $(MNIST)) --out demo-out
+
+test: $(STAMP)
+	VAE_TF_MNIST=$${VAE_TF_MNIST:-$(abspath $(MNIST))} $(BIN)/python -m pytest -q tests
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/train_throughput.py $(if $(MNIST),--data $(MNIST))
+	$(BIN)/python benchmarks/iwae_eval.py $(if $(MNIST),--data $(MNIST))
+
+clean:
+	rm -rf $(VENV) demo-out

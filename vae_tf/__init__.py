@@ -1,0 +1,22 @@
+"""vae-tf: VAEs in Keras 3 whose decoders are TFP distributions.
+
+Public API::
+
+    vae_tf.VAE                       the model (call returns p(x|z))
+    vae_tf.layers                    IndependentNormal, IndependentBernoulli,
+                                     IndependentContinuousBernoulli, DiagonalGaussianPosterior
+    vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
+    vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from vae_tf import layers, networks  # noqa: E402
+from vae_tf.models import VAE  # noqa: E402
+from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = ["VAE", "diagonal_gaussian_kl", "layers", "networks", "standard_normal_prior"]

@@ -1,0 +1,63 @@
+"""Input checks that turn bad data into a clear ``ValueError`` instead of a NaN loss."""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+
+
+def check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def check_beta(beta):
+    beta = float(beta)
+    if not np.isfinite(beta) or beta < 0:
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.")
+    return beta
+
+
+def _requires_unit_interval(likelihood):
+    from vae_tf.layers import IndependentBernoulli, IndependentContinuousBernoulli
+
+    return isinstance(likelihood, (IndependentBernoulli, IndependentContinuousBernoulli))
+
+
+def check_images(x, likelihood=None):
+    """Checks a batch of examples and returns it as a float32 NumPy array.
+
+    Raises ``ValueError`` for: an empty batch; a shape that does not match the
+    likelihood's event shape; NaN or Inf values; integer pixels above 1 (0..255
+    images that were not scaled to [0, 1]); values outside [0, 1] for a
+    Bernoulli or continuous Bernoulli decoder.
+    """
+    arr = x.numpy() if tf.is_tensor(x) else np.asarray(x)
+    if arr.ndim == 0 or arr.shape[0] == 0:
+        raise ValueError(f"Empty batch: got data of shape {arr.shape}; need at least one example.")
+    event_shape = tuple(getattr(likelihood, "event_shape", ()) or ())
+    if event_shape and tuple(arr.shape[1:]) != event_shape:
+        raise ValueError(
+            f"Data has shape {arr.shape}, i.e. examples of shape {arr.shape[1:]}, but the model's "
+            f"likelihood is over event_shape {event_shape}; reshape to (batch, {', '.join(map(str, event_shape))})."
+        )
+    if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
+        if arr.size and arr.max() > 1:
+            raise ValueError(
+                f"Data are integers of dtype {arr.dtype} with values up to {arr.max()}: the model expects "
+                f"pixels in [0, 1]; divide by 255 (e.g. x.astype('float32') / 255)."
+            )
+        arr = arr.astype(np.float32)
+    arr = arr.astype(np.float32, copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"Data contain NaN or Inf: the first is {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}.")
+    if _requires_unit_interval(likelihood):
+        lo, hi = float(arr.min()), float(arr.max())
+        if lo < 0 or hi > 1:
+            hint = " (0..255 pixels? divide by 255)" if hi > 1 else ""
+            raise ValueError(
+                f"A {type(likelihood).__name__} decoder needs pixels in [0, 1]; the data span [{lo:g}, {hi:g}]{hint}."
+            )
+    return arr
