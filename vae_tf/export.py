@@ -219,7 +219,10 @@ def export_saved_model(model, path):
 
 
 def describe_signatures(model):
-    """One line per signature, ``name: inputs -> outputs`` with shapes (``None`` is the batch), for the CLI."""
+    """One line per signature, e.g. ``encode: x float32 (batch, 28, 28, 1) -> z_mean float32 (batch, 50), ...``."""
+    def dims(shape):
+        return "(" + ", ".join("batch" if d is None else str(d) for d in shape) + ")" if len(shape) else "scalar"
+
     event, latent = tuple(model.event_shape), model.latent_dim
     output_shapes = {
         "reconstruction": (None,) + event, "elbo": (None,), "reconstruction_nll": (None,), "kl": (None,),
@@ -227,8 +230,8 @@ def describe_signatures(model):
     }
     lines = []
     for name, specs in _input_signatures(model).items():
-        inputs = ", ".join(f"{spec.name} {spec.dtype.name}{tuple(spec.shape.as_list())}" for spec in specs)
-        outputs = ", ".join(f"{out} float32{output_shapes[out]}" for out in SIGNATURES[name][1])
+        inputs = ", ".join(f"{spec.name} {spec.dtype.name} {dims(spec.shape.as_list())}" for spec in specs)
+        outputs = ", ".join(f"{out} float32 {dims(output_shapes[out])}" for out in SIGNATURES[name][1])
         lines.append(f"{name}: {inputs} -> {outputs}")
     return lines
 
