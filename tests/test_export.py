@@ -297,6 +297,9 @@ def test_export_builds_an_unbuilt_model_and_refuses_to_overwrite(tmp_path, digit
     served = tf.saved_model.load(path).signatures["encode"](x=tf.constant(digits[:4]))
     np.testing.assert_allclose(served["z_mean"].numpy(), model.encoder.parameters(digits[:4])[0].numpy(), **TOL)
     assert [p for p in os.listdir(tmp_path / "m")] == ["1"]  # the staging directory is gone
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o777 & ~umask  # readable by a server running as another user
     with pytest.raises(FileExistsError, match="new version directory"):
         vae_tf.export_saved_model(model, path)
     with pytest.raises(TypeError, match="vae_tf.VAE"):

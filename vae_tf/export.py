@@ -26,7 +26,7 @@ The served ELBO is deterministic: see :func:`serving_elbo`.
 
 import os
 import shutil
-import tempfile
+import uuid
 
 import tensorflow as tf
 import keras
@@ -206,7 +206,9 @@ def export_saved_model(model, path):
 
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.tmp-", dir=parent)
+    # os.mkdir honours the umask (mkdtemp would make it 0700): the server may run as another user.
+    staging = os.path.join(parent, f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}")
+    os.mkdir(staging)
     try:
         archive.write_out(staging, verbose=False)
         if os.path.isdir(path):
