@@ -101,9 +101,9 @@ def _elbo_terms(model, x, z_mean, z_log_var):
 def _trailing_shape_check(tensor, name, trailing):
     """An assert op: ``tensor`` is ``(batch, *trailing)``.
 
-    Needed at run time because neither a SavedModel signature nor TF Serving
-    enforces the signature's shape (only its dtype): without it a wrong shape
-    fails deep inside a Reshape with a message about value counts.
+    Needed at run time because a signature called by name checks its inputs'
+    dtype but not their shape: without it a wrong shape fails deep inside a
+    Reshape with a message about value counts.
     """
     trailing = [int(d) for d in trailing]
     actual = tf.shape(tensor)
