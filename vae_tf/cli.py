@@ -1,13 +1,44 @@
 """The ``vae-tf`` command line."""
 
 import argparse
+import os
 import sys
 
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="vae-tf", description="Variational autoencoders with honest likelihoods.")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_export_command(subparsers)
     return parser
+
+
+def _add_export_command(subparsers):
+    export = subparsers.add_parser(
+        "export", help="write a saved .keras VAE as a SavedModel for TensorFlow Serving",
+        description="Write a .keras VAE as a SavedModel with signatures serving_default, encode, decode, "
+                    "sample and elbo. For TensorFlow Serving, --out is a version directory: MODEL_BASE_PATH/1.")
+    export.add_argument("--model", required=True, help="a .keras file saved from a vae_tf.VAE")
+    export.add_argument("--out", required=True, help="new directory to write, e.g. models/vae/1")
+    export.set_defaults(func=_run_export)
+
+
+def _run_export(args):
+    if not args.model.endswith(".keras") or not os.path.isfile(args.model):
+        sys.exit(f"vae-tf export: --model must be an existing .keras file, got {args.model!r}")
+    import keras  # imported here: TensorFlow takes seconds to load and --help should not wait
+
+    import vae_tf
+    from vae_tf.export import describe_signatures
+
+    model = keras.saving.load_model(args.model)
+    try:
+        path = vae_tf.export_saved_model(model, args.out)
+    except (TypeError, FileExistsError) as error:
+        sys.exit(f"vae-tf export: {error}")
+    print(f"SavedModel written to {path} with signatures:")
+    for line in describe_signatures(model):
+        print("  " + line)
+    return 0
 
 
 def main(argv=None):
