@@ -43,7 +43,7 @@ def add_compare_command(subparsers):
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                    help="XLA-compile the training step (default on; the demo preset turns it off: "
                         "compiling costs tens of seconds per run on a CPU)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     p.set_defaults(func=run_compare_command)
     return p
 
@@ -80,6 +80,6 @@ def run_compare_command(args):
     s = resolve_settings(args)
     run_compare(dataset=s["dataset"], data=args.data, configs=args.configs, epochs=s["epochs"],
                 latent_dim=s["latent_dim"], k=s["k"], batch_size=s["batch_size"], seed=s["seed"], out=args.out,
-                verbose=0 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
+                verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
                 iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False)
     return 0

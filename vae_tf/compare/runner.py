@@ -29,7 +29,8 @@ def compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16,
         epochs, latent_dim, batch_size, seed: the budget and architecture every run shares.
         k: importance samples for the test log-likelihood (on the first 1000 test images).
         out: directory for report.md, results.json, results.csv and the PNGs.
-        verbose: 0 silent, 1 Keras progress bars and the summary table.
+        verbose: 0 silent; 1 Keras progress bars, messages and the summary table; 2 the same with
+            one line per epoch instead of progress bars.
 
     Returns:
         One dict per run, the rows of ``results.json``.
