@@ -126,11 +126,28 @@ class VAE(keras.Model):
         return self.likelihood(self.decoder(z, training=training))
 
     def _next_seed(self):
-        return tf.cast(self.seed_generator.next(), tf.int32)
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            # Every replica advances the same mirrored seed state in lockstep, so
+            # without this all replicas would draw the same noise for their
+            # different examples (correlated gradients, not an i.i.d. batch).
+            seed = tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
+        return seed
+
+    def sample_latent(self, q, x):
+        """One reparameterised draw ``z ~ q(z | x)`` per example, from the model's seed stream.
+
+        The hook through which training, ``evaluate`` and ``elbo`` draw their
+        latent noise. Override it to control that noise, e.g. to make it a
+        function of each example so results do not depend on how a batch is
+        split across replicas (``tests/test_distribute.py`` does this).
+        """
+        return q.sample(seed=self._next_seed())
 
     def _forward(self, x, training=None):
         q = self.encode(x, training=training)
-        z = q.sample(seed=self._next_seed())
+        z = self.sample_latent(q, x)
         return q, z, self.decode(z, training=training)
 
     def call(self, x, training=None):
@@ -148,16 +165,22 @@ class VAE(keras.Model):
     # -- training ------------------------------------------------------------
 
     def compile(self, optimizer="adam", loss=None, metrics=None, jit_compile="auto",
-                steps_per_execution=DEFAULT_STEPS_PER_EXECUTION, **kwargs):
+                steps_per_execution=None, **kwargs):
         """Keras ``compile`` with the fast path on by default.
 
         ``loss`` is the reconstruction term (default
         ``losses.NegativeLogLikelihood()``). ``jit_compile="auto"`` means XLA
         unless running eagerly or under a ``tf.distribute`` strategy (Keras
         itself turns XLA off on CPU-only machines; it pays off here).
+        ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or
+        1 under a strategy: Keras 3.15's multi-step loop fails under
+        ``MirroredStrategy`` ("You must feed a value for placeholder tensor").
         """
+        distributed = self._under_strategy()
         if jit_compile == "auto":
-            jit_compile = not kwargs.get("run_eagerly", False) and not tf.distribute.has_strategy()
+            jit_compile = not kwargs.get("run_eagerly", False) and not distributed
+        if steps_per_execution is None:
+            steps_per_execution = 1 if distributed else DEFAULT_STEPS_PER_EXECUTION
         if loss is None:
             self._reconstruction_loss = NegativeLogLikelihood()
         elif getattr(loss, "accepts_distribution", False):
@@ -166,6 +189,10 @@ class VAE(keras.Model):
             self._reconstruction_loss = _KerasLossOnMean(loss)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
+
+    def _under_strategy(self):
+        """True when the model was created, or is being compiled, under a ``tf.distribute`` strategy."""
+        return tf.distribute.has_strategy() or getattr(self, "_distribute_strategy", None) is not None
 
     def compile_from_config(self, config):
         # Keras skips this for models that override compile(); the config is plain compile() arguments.
@@ -236,7 +263,10 @@ class VAE(keras.Model):
             shape = tf.TensorShape(x.element_spec[0].shape if isinstance(x.element_spec, tuple) else x.element_spec.shape)
         else:
             shape = tf.TensorShape(np.shape(x))
-        self.build(shape)
+        # Variables must be created under the strategy the model was created in
+        # (fit may be called outside `strategy.scope()`), or they are not mirrored.
+        with self.distribute_strategy.scope():
+            self.build(shape)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         """Keras ``fit``; the data are checked first (finite, in range, not empty).
