@@ -9,7 +9,7 @@ import keras
 
 from losses import NegativeLogLikelihood
 from losses.reduction import reduce_per_example, scale_for_replicas, sum_over_event_dims
-from vae_tf.validation import check_beta, check_images, check_positive_int
+from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
 tfd = tfp.distributions
 
@@ -248,13 +248,18 @@ class VAE(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self.reconstruct(x)
 
-    def _check_data(self, x):
-        if isinstance(x, (np.ndarray, tf.Tensor)) or hasattr(x, "__array__"):
-            check_images(x, self.likelihood)
-        elif isinstance(x, tf.data.Dataset):
+    def _check_data(self, x, y=None, sample_weight=None, where=""):
+        """Checks inputs, targets and sample weights (arrays, or a dataset's first batch)."""
+        if isinstance(x, tf.data.Dataset):
             for batch in x.take(1):
-                first = batch[0] if isinstance(batch, (tuple, list)) else batch
-                check_images(first, self.likelihood)
+                self._check_data(*keras.utils.unpack_x_y_sample_weight(batch), where=where)
+            return
+        if x is None or isinstance(x, (np.ndarray, tf.Tensor)) or hasattr(x, "__array__"):
+            x = check_images(x, self.likelihood, name=f"{where}Data x")
+            if y is not None:
+                check_images(y, self.likelihood, name=f"{where}Targets y")
+            if sample_weight is not None:
+                check_sample_weight(sample_weight, len(x), name=f"{where}sample_weight")
 
     def _ensure_built(self, x):
         if self.built:
@@ -274,14 +279,18 @@ class VAE(keras.Model):
         Checks run on arrays and on the first batch of a ``tf.data.Dataset``:
         a bad value raises ``ValueError`` naming it instead of training to NaN.
         """
-        self._check_data(x)
+        self._check_data(x, y, kwargs.get("sample_weight"))
         if validation_data is not None:
-            self._check_data(validation_data[0] if isinstance(validation_data, (tuple, list)) else validation_data)
+            if isinstance(validation_data, (tuple, list)):
+                self._check_data(*keras.utils.unpack_x_y_sample_weight(tuple(validation_data)), where="validation_data: ")
+            else:
+                self._check_data(validation_data, where="validation_data: ")
         self._ensure_built(x)
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_data(x)
+        """Keras ``evaluate``, with the data checked first as in :meth:`fit`."""
+        self._check_data(x, y, kwargs.get("sample_weight"))
         self._ensure_built(x)
         return super().evaluate(x, y, *args, **kwargs)
 
@@ -306,6 +315,7 @@ class VAE(keras.Model):
 
     def elbo(self, x, batch_size=1000):
         """Per-example ELBO in nats, one latent sample: ``log p(x|z) - KL(q(z|x) || p(z))`` (beta = 1)."""
+        batch_size = check_positive_int(batch_size, "batch_size")
         x = check_images(x, self.likelihood)
         self._ensure_built(x)
         fn = self._compiled("elbo", lambda xb: self._elbo_batch(xb))
@@ -325,6 +335,9 @@ class VAE(keras.Model):
         rows and combined with a running log-sum-exp, so memory does not grow with ``k``.
         """
         k = check_positive_int(k, "k")
+        max_rows = check_positive_int(max_rows, "max_rows")
+        if batch_size is not None:
+            batch_size = check_positive_int(batch_size, "batch_size")
         x = check_images(x, self.likelihood)
         self._ensure_built(x)
         if batch_size is None:
