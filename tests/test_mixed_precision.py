@@ -35,8 +35,8 @@ def mlp_model(likelihood):
 
 def conv_model():
     return vae_tf.VAE(
-        vae_tf.networks.conv_encoder(8, filters=(8, 16), dense=64),
-        vae_tf.networks.conv_decoder(EVENT, params_per_value=2, filters=(16, 8)),
+        vae_tf.networks.conv_encoder(8, filters=(4, 8), dense=32),
+        vae_tf.networks.conv_decoder(EVENT, params_per_value=2, filters=(8, 4)),
         vae_tf.layers.IndependentNormal(EVENT, scale="per_pixel", project=False),
         seed=1,
     )

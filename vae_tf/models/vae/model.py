@@ -230,7 +230,15 @@ class VAE(keras.Model):
         compiled = getattr(self, "_compile_metrics", None)
         if compiled is not None:
             compiled.update_state(target, px.mean(), sample_weight)
-        return self.get_metrics_result()
+        return self._as_step_outputs(self.get_metrics_result())
+
+    def _as_step_outputs(self, logs):
+        # Keras 3 reduces step outputs across workers with strategy.reduce(MEAN, v, axis=0),
+        # which fails on scalars (tensorflow/tensorflow#72388); a (1,) vector reduces to the scalar.
+        extended = self.distribute_strategy.extended
+        if getattr(extended, "_in_multi_worker_mode", lambda: False)():
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
