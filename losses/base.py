@@ -41,6 +41,25 @@ def check_unit_interval(y_true, loss_name):
             )
 
 
+def check_finite_nonempty(y_true, y_pred, loss_name):
+    """An empty batch, or NaN/Inf in the targets or in a tensor prediction, raises ``ValueError``.
+
+    Eager calls only, like :func:`check_unit_interval`: inside a compiled
+    training step the data were checked before training.
+    """
+    if not tf.executing_eagerly():
+        return
+    if y_true.shape.rank and y_true.shape[0] == 0:
+        raise ValueError(f"{loss_name}: empty batch: y_true has shape {y_true.shape}; need at least one example.")
+    for what, value in (("y_true", y_true), ("the prediction", None if is_distribution(y_pred) else y_pred)):
+        if value is None:
+            continue
+        v = value.numpy()
+        if not np.all(np.isfinite(v)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(v))[0])
+            raise ValueError(f"{loss_name}: {what} contains NaN or Inf: {v[bad]} at index {bad}.")
+
+
 class DistributionLoss(keras.losses.Loss):
     """A Keras loss whose ``y_pred`` may be a TFP distribution or a plain tensor.
 
@@ -65,6 +84,7 @@ class DistributionLoss(keras.losses.Loss):
                         f"got {type(y_pred).__name__}."
                     )
                 y_pred = tf.cast(tf.convert_to_tensor(y_pred), dtype)
+            check_finite_nonempty(y_true, y_pred, self.name)
             per_example = self.per_example(y_true, y_pred)
             return reduce_per_example(per_example, sample_weight, self.reduction)
 

@@ -47,6 +47,9 @@ class NegativeLogLikelihood(DistributionLoss):
                 f"{self.name}: y_true has shape {y_true.shape} but the distribution is over "
                 f"{event} (batch_shape {y_pred.batch_shape} + event_shape {y_pred.event_shape})."
             )
+        if _bernoulli_logits(y_pred) is not None:
+            # Without validate_args TFP evaluates a Bernoulli at 255 or -1 and returns a number.
+            check_unit_interval(y_true, self.name)
         return sum_over_event_dims(-y_pred.log_prob(y_true))
 
 
@@ -72,7 +75,10 @@ class ScaledMSE(DistributionLoss):
     """
 
     def __init__(self, sigma=1.0, include_constant=False, name="scaled_mse", reduction="sum_over_batch_size", dtype=None):
-        sigma = float(sigma)
+        try:
+            sigma = float(sigma)
+        except (TypeError, ValueError):
+            raise ValueError(f"ScaledMSE: sigma must be a finite number > 0, got {sigma!r}.") from None
         if not sigma > 0 or not math.isfinite(sigma):
             raise ValueError(f"ScaledMSE: sigma must be a finite number > 0, got {sigma!r}.")
         super().__init__(name=name, reduction=reduction, dtype=dtype)

@@ -13,7 +13,10 @@ def check_positive_int(value, name):
 
 
 def check_beta(beta):
-    beta = float(beta)
+    try:
+        beta = float(beta)
+    except (TypeError, ValueError):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.") from None
     if not np.isfinite(beta) or beta < 0:
         raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.")
     return beta
@@ -25,39 +28,69 @@ def _requires_unit_interval(likelihood):
     return isinstance(likelihood, (IndependentBernoulli, IndependentContinuousBernoulli))
 
 
-def check_images(x, likelihood=None):
+def check_sample_weight(sample_weight, num_examples, name="sample_weight"):
+    """Sample weights must be one finite number >= 0 per example; returns them as float32.
+
+    A NaN weight makes the loss NaN and a negative one makes training ascend
+    the loss, so both raise ``ValueError``.
+    """
+    w = sample_weight.numpy() if tf.is_tensor(sample_weight) else np.asarray(sample_weight)
+    if not (np.issubdtype(w.dtype, np.number) or w.dtype == bool):
+        raise ValueError(f"{name} must be numeric, got dtype {w.dtype}.")
+    w = w.astype(np.float32)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.ndim != 1 or len(w) != num_examples:
+        raise ValueError(
+            f"{name} has shape {w.shape}; need one weight per example, i.e. shape ({num_examples},)."
+        )
+    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+    if bad.size:
+        raise ValueError(f"{name} must be finite and >= 0; {name}[{bad[0]}] = {w[bad[0]]}.")
+    return w
+
+
+def check_images(x, likelihood=None, name="Data"):
     """Checks a batch of examples and returns it as a float32 NumPy array.
 
-    Raises ``ValueError`` for: an empty batch; a shape that does not match the
-    likelihood's event shape; NaN or Inf values; integer pixels above 1 (0..255
-    images that were not scaled to [0, 1]); values outside [0, 1] for a
-    Bernoulli or continuous Bernoulli decoder.
+    Raises ``ValueError`` for: no data (``None``) or non-numeric data; an
+    empty batch; a shape that does not match the likelihood's event shape; NaN
+    or Inf values; integer pixels above 1 (0..255 images that were not scaled
+    to [0, 1]); values outside [0, 1] for a Bernoulli or continuous Bernoulli
+    decoder. ``name`` says which input is at fault (e.g. ``"Targets y"``).
     """
-    arr = x.numpy() if tf.is_tensor(x) else np.asarray(x)
+    if x is None:
+        raise ValueError(f"{name}: got None; pass an array of shape (batch, *event_shape).")
+    try:
+        arr = x.numpy() if tf.is_tensor(x) else np.asarray(x)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{name} cannot be read as one array ({err}); pass an array of shape (batch, *event_shape).") from None
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise ValueError(f"{name} must be numeric pixels in [0, 1]; got dtype {arr.dtype}.")
     if arr.ndim == 0 or arr.shape[0] == 0:
-        raise ValueError(f"Empty batch: got data of shape {arr.shape}; need at least one example.")
+        raise ValueError(f"Empty batch: {name} has shape {arr.shape}; need at least one example.")
     event_shape = tuple(getattr(likelihood, "event_shape", ()) or ())
     if event_shape and tuple(arr.shape[1:]) != event_shape:
         raise ValueError(
-            f"Data has shape {arr.shape}, i.e. examples of shape {arr.shape[1:]}, but the model's "
+            f"{name} has shape {arr.shape}, i.e. examples of shape {arr.shape[1:]}, but the model's "
             f"likelihood is over event_shape {event_shape}; reshape to (batch, {', '.join(map(str, event_shape))})."
         )
     if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
         if arr.size and arr.max() > 1:
             raise ValueError(
-                f"Data are integers of dtype {arr.dtype} with values up to {arr.max()}: the model expects "
+                f"{name} are integers of dtype {arr.dtype} with values up to {arr.max()}: the model expects "
                 f"pixels in [0, 1]; divide by 255 (e.g. x.astype('float32') / 255)."
             )
         arr = arr.astype(np.float32)
     arr = arr.astype(np.float32, copy=False)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"Data contain NaN or Inf: the first is {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}.")
+        raise ValueError(f"{name} contain NaN or Inf: the first is {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}.")
     if _requires_unit_interval(likelihood):
         lo, hi = float(arr.min()), float(arr.max())
         if lo < 0 or hi > 1:
             hint = " (0..255 pixels? divide by 255)" if hi > 1 else ""
             raise ValueError(
-                f"A {type(likelihood).__name__} decoder needs pixels in [0, 1]; the data span [{lo:g}, {hi:g}]{hint}."
+                f"A {type(likelihood).__name__} decoder needs pixels in [0, 1]; {name} span [{lo:g}, {hi:g}]{hint}."
             )
     return arr

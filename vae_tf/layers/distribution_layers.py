@@ -38,8 +38,27 @@ def bounded_scale(log_scale, min_scale):
     ``exp(log_scale)`` when that is well above ``m``, never below ``m``, and its
     gradient never vanishes abruptly as a hard clip's would.
     """
+    if not min_scale > 0:
+        raise ValueError(f"bounded_scale: min_scale must be > 0, got {min_scale!r}.")
     log_m = math.log(min_scale)
     return tf.exp(log_m + tf.nn.softplus(log_scale - log_m))
+
+
+def check_finite_features(x, layer_name):
+    """Eager calls only: NaN/Inf input to a distribution layer raises ``ValueError`` naming where.
+
+    Inside compiled training steps the check is skipped (the data were checked
+    before training); called eagerly, e.g. ``model.decode(z)``, a NaN input
+    would otherwise come back as a distribution full of NaN.
+    """
+    if tf.executing_eagerly() and hasattr(x, "numpy"):
+        v = x.numpy()
+        if not np.all(np.isfinite(v)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(v))[0])
+            raise ValueError(
+                f"{layer_name}: its input contains NaN or Inf ({v[bad]} at index {bad}): "
+                f"the data or the network before this layer produced non-finite values."
+            )
 
 
 class _DistributionLayer(keras.layers.Layer):
@@ -68,6 +87,7 @@ class _DistributionLayer(keras.layers.Layer):
     def parameters_from(self, inputs):
         """Flat float32 parameters ``(batch, params_size)`` from features or ready parameters."""
         x = tf.cast(inputs, self.compute_dtype)
+        check_finite_features(x, self.name)
         if x.shape.rank is not None and x.shape.rank != 2:
             x = tf.reshape(x, (tf.shape(x)[0], -1))
         if self.projection is not None:
@@ -145,6 +165,7 @@ class IndependentNormal(_DistributionLayer):
     def call(self, inputs):
         if self.scale == "per_pixel" and not self.project and inputs.shape.rank > 2:
             # A convolutional decoder's output (batch, H, W, 2C): mean and log-sigma channels.
+            check_finite_features(inputs, self.name)
             loc, log_scale = tf.split(tf.cast(inputs, self.compute_dtype), 2, axis=-1)
             scale = bounded_scale(log_scale, self.min_scale)
             return self.independent(tfd.Normal(self.reshape_event(loc), self.reshape_event(scale)))
@@ -211,6 +232,8 @@ class DiagonalGaussianPosterior(keras.layers.Layer):
         super().__init__(**kwargs)
         if int(latent_dim) <= 0:
             raise ValueError(f"latent_dim must be a positive int, got {latent_dim!r}")
+        if not min_scale > 0:
+            raise ValueError(f"DiagonalGaussianPosterior: min_scale must be > 0, got {min_scale!r}")
         self.latent_dim = int(latent_dim)
         self.min_scale = float(min_scale)
         self.project = bool(project)
@@ -229,6 +252,7 @@ class DiagonalGaussianPosterior(keras.layers.Layer):
     def parameters(self, inputs):
         """``(z_mean, z_log_var)``, each ``(batch, latent_dim)``, float32."""
         h = tf.cast(inputs, self.compute_dtype)
+        check_finite_features(h, self.name)
         if h.shape.rank is not None and h.shape.rank != 2:
             h = tf.reshape(h, (tf.shape(h)[0], -1))
         params = self.projection(h) if self.projection is not None else h

@@ -9,7 +9,7 @@ import keras
 
 from losses import NegativeLogLikelihood
 from losses.reduction import reduce_per_example, scale_for_replicas, sum_over_event_dims
-from vae_tf.validation import check_beta, check_images, check_positive_int
+from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
 tfd = tfp.distributions
 
@@ -126,11 +126,28 @@ class VAE(keras.Model):
         return self.likelihood(self.decoder(z, training=training))
 
     def _next_seed(self):
-        return tf.cast(self.seed_generator.next(), tf.int32)
+        seed = tf.cast(self.seed_generator.next(), tf.int32)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            # Every replica advances the same mirrored seed state in lockstep, so
+            # without this all replicas would draw the same noise for their
+            # different examples (correlated gradients, not an i.i.d. batch).
+            seed = tf.random.experimental.stateless_fold_in(seed, replica.replica_id_in_sync_group)
+        return seed
+
+    def sample_latent(self, q, x):
+        """One reparameterised draw ``z ~ q(z | x)`` per example, from the model's seed stream.
+
+        The hook through which training, ``evaluate`` and ``elbo`` draw their
+        latent noise. Override it to control that noise, e.g. to make it a
+        function of each example so results do not depend on how a batch is
+        split across replicas (``tests/test_distribute.py`` does this).
+        """
+        return q.sample(seed=self._next_seed())
 
     def _forward(self, x, training=None):
         q = self.encode(x, training=training)
-        z = q.sample(seed=self._next_seed())
+        z = self.sample_latent(q, x)
         return q, z, self.decode(z, training=training)
 
     def call(self, x, training=None):
@@ -148,16 +165,22 @@ class VAE(keras.Model):
     # -- training ------------------------------------------------------------
 
     def compile(self, optimizer="adam", loss=None, metrics=None, jit_compile="auto",
-                steps_per_execution=DEFAULT_STEPS_PER_EXECUTION, **kwargs):
+                steps_per_execution=None, **kwargs):
         """Keras ``compile`` with the fast path on by default.
 
         ``loss`` is the reconstruction term (default
         ``losses.NegativeLogLikelihood()``). ``jit_compile="auto"`` means XLA
         unless running eagerly or under a ``tf.distribute`` strategy (Keras
         itself turns XLA off on CPU-only machines; it pays off here).
+        ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or
+        1 under a strategy: Keras 3.15's multi-step loop fails under
+        ``MirroredStrategy`` ("You must feed a value for placeholder tensor").
         """
+        distributed = self._under_strategy()
         if jit_compile == "auto":
-            jit_compile = not kwargs.get("run_eagerly", False) and not tf.distribute.has_strategy()
+            jit_compile = not kwargs.get("run_eagerly", False) and not distributed
+        if steps_per_execution is None:
+            steps_per_execution = 1 if distributed else DEFAULT_STEPS_PER_EXECUTION
         if loss is None:
             self._reconstruction_loss = NegativeLogLikelihood()
         elif getattr(loss, "accepts_distribution", False):
@@ -166,6 +189,10 @@ class VAE(keras.Model):
             self._reconstruction_loss = _KerasLossOnMean(loss)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
+
+    def _under_strategy(self):
+        """True when the model was created, or is being compiled, under a ``tf.distribute`` strategy."""
+        return tf.distribute.has_strategy() or getattr(self, "_distribute_strategy", None) is not None
 
     def compile_from_config(self, config):
         # Keras skips this for models that override compile(); the config is plain compile() arguments.
@@ -203,7 +230,15 @@ class VAE(keras.Model):
         compiled = getattr(self, "_compile_metrics", None)
         if compiled is not None:
             compiled.update_state(target, px.mean(), sample_weight)
-        return self.get_metrics_result()
+        return self._as_step_outputs(self.get_metrics_result())
+
+    def _as_step_outputs(self, logs):
+        # Keras 3 reduces step outputs across workers with strategy.reduce(MEAN, v, axis=0),
+        # which fails on scalars (tensorflow/tensorflow#72388); a (1,) vector reduces to the scalar.
+        extended = self.distribute_strategy.extended
+        if getattr(extended, "_in_multi_worker_mode", lambda: False)():
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
@@ -221,13 +256,18 @@ class VAE(keras.Model):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self.reconstruct(x)
 
-    def _check_data(self, x):
-        if isinstance(x, (np.ndarray, tf.Tensor)) or hasattr(x, "__array__"):
-            check_images(x, self.likelihood)
-        elif isinstance(x, tf.data.Dataset):
+    def _check_data(self, x, y=None, sample_weight=None, where=""):
+        """Checks inputs, targets and sample weights (arrays, or a dataset's first batch)."""
+        if isinstance(x, tf.data.Dataset):
             for batch in x.take(1):
-                first = batch[0] if isinstance(batch, (tuple, list)) else batch
-                check_images(first, self.likelihood)
+                self._check_data(*keras.utils.unpack_x_y_sample_weight(batch), where=where)
+            return
+        if x is None or isinstance(x, (np.ndarray, tf.Tensor)) or hasattr(x, "__array__"):
+            x = check_images(x, self.likelihood, name=f"{where}Data x")
+            if y is not None:
+                check_images(y, self.likelihood, name=f"{where}Targets y")
+            if sample_weight is not None:
+                check_sample_weight(sample_weight, len(x), name=f"{where}sample_weight")
 
     def _ensure_built(self, x):
         if self.built:
@@ -236,7 +276,10 @@ class VAE(keras.Model):
             shape = tf.TensorShape(x.element_spec[0].shape if isinstance(x.element_spec, tuple) else x.element_spec.shape)
         else:
             shape = tf.TensorShape(np.shape(x))
-        self.build(shape)
+        # Variables must be created under the strategy the model was created in
+        # (fit may be called outside `strategy.scope()`), or they are not mirrored.
+        with self.distribute_strategy.scope():
+            self.build(shape)
 
     def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
         """Keras ``fit``; the data are checked first (finite, in range, not empty).
@@ -244,14 +287,18 @@ class VAE(keras.Model):
         Checks run on arrays and on the first batch of a ``tf.data.Dataset``:
         a bad value raises ``ValueError`` naming it instead of training to NaN.
         """
-        self._check_data(x)
+        self._check_data(x, y, kwargs.get("sample_weight"))
         if validation_data is not None:
-            self._check_data(validation_data[0] if isinstance(validation_data, (tuple, list)) else validation_data)
+            if isinstance(validation_data, (tuple, list)):
+                self._check_data(*keras.utils.unpack_x_y_sample_weight(tuple(validation_data)), where="validation_data: ")
+            else:
+                self._check_data(validation_data, where="validation_data: ")
         self._ensure_built(x)
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_data(x)
+        """Keras ``evaluate``, with the data checked first as in :meth:`fit`."""
+        self._check_data(x, y, kwargs.get("sample_weight"))
         self._ensure_built(x)
         return super().evaluate(x, y, *args, **kwargs)
 
@@ -276,6 +323,7 @@ class VAE(keras.Model):
 
     def elbo(self, x, batch_size=1000):
         """Per-example ELBO in nats, one latent sample: ``log p(x|z) - KL(q(z|x) || p(z))`` (beta = 1)."""
+        batch_size = check_positive_int(batch_size, "batch_size")
         x = check_images(x, self.likelihood)
         self._ensure_built(x)
         fn = self._compiled("elbo", lambda xb: self._elbo_batch(xb))
@@ -295,6 +343,9 @@ class VAE(keras.Model):
         rows and combined with a running log-sum-exp, so memory does not grow with ``k``.
         """
         k = check_positive_int(k, "k")
+        max_rows = check_positive_int(max_rows, "max_rows")
+        if batch_size is not None:
+            batch_size = check_positive_int(batch_size, "batch_size")
         x = check_images(x, self.likelihood)
         self._ensure_built(x)
         if batch_size is None:
