@@ -1,0 +1,94 @@
+"""vae_tf.data: loaders, clear errors, binarization, pipelines."""
+
+import numpy as np
+import pytest
+
+from vae_tf import data
+from vae_tf.errors import BadDatasetFileError, DatasetUnavailableError
+
+
+def _write_npz(path, n_train=50, n_test=20, **overrides):
+    rng = np.random.default_rng(0)
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, 6, 6), dtype=np.uint8),
+        "y_train": rng.integers(0, 10, n_train, dtype=np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 6, 6), dtype=np.uint8),
+        "y_test": rng.integers(0, 10, n_test, dtype=np.uint8),
+    }
+    arrays.update(overrides)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return arrays
+
+
+def test_digits_default_is_unit_interval_with_channel_axis():
+    d = data.load_dataset("digits", validation_split=0.1)
+    assert d.x_train.shape[1:] == (8, 8, 1) and d.x_train.dtype == np.float32
+    assert len(d.x_train) + len(d.x_val) == 1500 and len(d.x_val) == 150 and len(d.x_test) == 297
+    assert 0.0 == d.x_train.min() and d.x_train.max() == 1.0
+
+
+def test_local_npz_is_scaled_and_split(tmp_path):
+    arrays = _write_npz(tmp_path / "toy.npz")
+    d = data.load_dataset(path=tmp_path / "toy.npz", validation_split=10)
+    assert d.name == "toy" and d.event_shape == (6, 6, 1)
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == (40, 10, 20)
+    np.testing.assert_allclose(d.x_val[..., 0], arrays["x_train"][40:] / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(d.y_test, arrays["y_test"])
+
+
+def test_data_dir_env_is_searched_before_keras(tmp_path, monkeypatch):
+    _write_npz(tmp_path / "mnist.npz")
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(data, "_keras_loader", lambda name: pytest.fail("keras.datasets must not be tried"))
+    d = data.load_dataset("mnist")
+    assert d.source == str(tmp_path / "mnist.npz") and d.event_shape == (6, 6, 1)
+
+
+def test_offline_error_says_how_to_pass_a_file(tmp_path, monkeypatch):
+    def offline():
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3] name resolution")
+
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))  # empty directory
+    monkeypatch.setattr(data, "_keras_loader", lambda name: offline)
+    with pytest.raises(DatasetUnavailableError) as info:
+        data.load_dataset("fashion_mnist")
+    msg = str(info.value)
+    for needed in ("--data", "fashion_mnist.npz", data.DATA_DIR_ENV, "x_train, y_train, x_test, y_test", "digits"):
+        assert needed in msg, needed
+
+
+def test_npz_missing_keys_names_file_and_keys(tmp_path):
+    _write_npz(tmp_path / "bad.npz", y_train=None, y_test=None)
+    with pytest.raises(BadDatasetFileError, match=r"bad\.npz.*lacks the arrays y_train, y_test"):
+        data.load_dataset(path=tmp_path / "bad.npz")
+
+
+def test_unreadable_npz_is_a_clear_error(tmp_path):
+    (tmp_path / "junk.npz").write_bytes(b"this is not a zip archive")
+    with pytest.raises(BadDatasetFileError, match=r"junk\.npz"):
+        data.load_dataset(path=tmp_path / "junk.npz")
+    with pytest.raises(BadDatasetFileError, match="does not exist"):
+        data.load_dataset(path=tmp_path / "missing.npz")
+
+
+def test_dynamic_binarization_redraws_every_epoch():
+    x = np.full((64, 4, 4, 1), 0.3, np.float32)
+    ds = data.make_dataset(x, batch_size=64, binarize="dynamic", shuffle=False, seed=1)
+    epoch1 = np.concatenate([xb.numpy() for xb, _ in ds])
+    epoch2 = np.concatenate([xb.numpy() for xb, _ in ds])
+    assert set(np.unique(epoch1)) <= {0.0, 1.0}
+    assert not np.array_equal(epoch1, epoch2)
+    # A Bernoulli(0.3) mean over 1024 pixels: 0.3 +- 4 standard errors.
+    assert abs(epoch1.mean() - 0.3) < 4 * np.sqrt(0.21 / epoch1.size)
+
+
+def test_static_binarization_is_fixed_and_pipeline_targets_equal_inputs():
+    x = np.random.default_rng(0).random((30, 4, 4, 1)).astype(np.float32)
+    np.testing.assert_array_equal(data.binarize_static(x, 5), data.binarize_static(x, 5))
+    ds = data.make_dataset(x, batch_size=8, binarize="static", shuffle=False, seed=5)
+    xs = np.concatenate([xb.numpy() for xb, _ in ds])
+    np.testing.assert_array_equal(xs, data.binarize_static(x, 5))
+    for xb, yb in ds.take(1):
+        np.testing.assert_array_equal(xb.numpy(), yb.numpy())
+    with pytest.raises(ValueError, match="binarize"):
+        data.make_dataset(x, binarize="sometimes")

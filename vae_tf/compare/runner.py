@@ -1,0 +1,105 @@
+"""``vae_tf.compare``: one VAE per configuration, same data, architecture, seed and budget."""
+
+import os
+
+import keras
+import numpy as np
+
+from vae_tf.compare import report
+from vae_tf.compare.configs import resolve_configs
+from vae_tf.compare.metrics import evaluate_vae
+from vae_tf.data import load_dataset
+from vae_tf.models.vae.config import build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
+from vae_tf.training import fit_vae, prepare_splits
+from vae_tf.validation import check_positive_int
+
+#: IWAE with k samples costs k decoder passes per image: score this many test images by default.
+DEFAULT_IWAE_EXAMPLES = 1000
+
+
+def compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16, k=1000, batch_size=100,
+            seed=0, out="runs/compare", verbose=1):
+    """Trains one VAE per configuration and writes the comparison into ``out``.
+
+    Args:
+        dataset: ``"digits"`` (built in), ``"mnist"`` or ``"fashion_mnist"`` (see :mod:`vae_tf.data`).
+        data: path of a local ``.npz`` (``x_train, y_train, x_test, y_test``); overrides where
+            the arrays come from.
+        configs: ``None`` (all of ``vae_tf.compare.configs.DEFAULT_CONFIGS``), names, or ``VAEConfig`` objects.
+        epochs, latent_dim, batch_size, seed: the budget and architecture every run shares.
+        k: importance samples for the test log-likelihood (on the first 1000 test images).
+        out: directory for report.md, results.json, results.csv and the PNGs.
+        verbose: 0 silent; 1 Keras progress bars, messages and the summary table; 2 the same with
+            one line per epoch instead of progress bars.
+
+    Returns:
+        One dict per run, the rows of ``results.json``.
+    """
+    return run_compare(dataset=dataset, data=data, configs=configs, epochs=epochs, latent_dim=latent_dim, k=k,
+                       batch_size=batch_size, seed=seed, out=out, verbose=verbose)
+
+
+def run_compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16, k=1000, batch_size=100,
+                seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
+                iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto"):
+    """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
+    layers, XLA on or off: its compilation costs tens of seconds per run on a CPU)."""
+    epochs = check_positive_int(epochs, "epochs")
+    k = check_positive_int(k, "k")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    chosen = resolve_configs(configs, latent_dim=check_positive_int(latent_dim, "latent_dim"))
+    if hidden is not None:
+        chosen = [c.replace(hidden=tuple(hidden)) for c in chosen]
+    images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size)
+    os.makedirs(out, exist_ok=True)
+    say = print if verbose else (lambda *a, **kw: None)
+    say(f"vae-tf compare: {images.describe()}; {len(chosen)} configurations, {epochs} epochs each.")
+    rows = []
+    for i, config in enumerate(chosen, 1):
+        say(f"\n[{i}/{len(chosen)}] {config.name}: {config.description}")
+        row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile)
+        rows.append(row)
+    report.write_results(rows, out)
+    report.save_learning_curves(rows, os.path.join(out, "learning_curves.png"))
+    report.write_report(rows, out, {"dataset": images.name, "data_description": images.describe(),
+                                    "num_dims": int(np.prod(images.event_shape))})
+    say("\n" + report.text_table(rows))
+    say(f"\nReport: {os.path.join(out, 'report.md')}")
+    return rows
+
+
+def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile):
+    keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
+    row = {"name": config.name, "description": config.description, "dataset": images.name,
+           "likelihood": config.likelihood, "loss": config.loss, "binarized": config.binarized,
+           "latent_dim": config.latent_dim, "hidden": list(config.hidden), "epochs": epochs,
+           "batch_size": batch_size, "seed": seed, "implied_sigma": None, "implied_beta": None}
+    if config.loss == "keras_mse":
+        row["implied_sigma"] = keras_mse_implied_sigma(images.event_shape)
+        row["implied_beta"] = keras_mse_implied_beta(images.event_shape, meant_sigma=1.0)
+        say(f'  Keras "mse" + KL = Gaussian decoder with sigma = sqrt(D/2) = {row["implied_sigma"]:.2f}; '
+            f'for sigma = 1 that is a hidden beta = D/(2 sigma^2) = {row["implied_beta"]:.0f} on the KL term.')
+    model = build_vae(config, images.event_shape, seed=seed)
+    result = fit_vae(model, config, images, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
+                     jit_compile=jit_compile)
+    _, _, x_test, _ = prepare_splits(config, images, seed)
+    row.update(evaluate_vae(model, config, x_test, k=k, iwae_examples=iwae_examples, seed=seed))
+    row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second)
+    row.update(_save_pictures(model, config, x_test, out, seed))
+    row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
+    say(f"  test ELBO {row['test_elbo']:.2f}, IWAE(k={k}) {row['test_iwae']:.2f}, MSE {row['recon_mse']:.4f}, "
+        f"KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
+    return row
+
+
+def _save_pictures(model, config, x_test, out, seed, n=8):
+    """Originals over reconstructions (two rows of ``n``), and ``n x n`` samples (decoder means)."""
+    originals = x_test[: 2 * n]
+    recon = model.reconstruct(originals).numpy()
+    pairs = np.concatenate([originals[:n], recon[:n], originals[n:], recon[n:]])
+    names = {"reconstructions_png": f"{config.name}_reconstructions.png", "samples_png": f"{config.name}_samples.png"}
+    report.save_grid(os.path.join(out, names["reconstructions_png"]), report.image_grid(pairs, 4, n),
+                     f"{config.name}: rows 1, 3 test images; rows 2, 4 reconstructions")
+    report.save_grid(os.path.join(out, names["samples_png"]), report.image_grid(model.sample(n * n, seed=seed).numpy(), n, n),
+                     f"{config.name}: decoder means of z ~ p(z)")
+    return names
