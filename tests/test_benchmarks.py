@@ -32,7 +32,7 @@ def test_train_throughput_prints_a_row_per_recipe(tmp_path):
     by_recipe = {r["recipe"]: r for r in results["results"]}
     assert set(by_recipe) == {"vae_tf", "keras_io", "tfp_layers"}
     for r in by_recipe.values():
-        assert len(r["epoch_seconds"]) == 2 and r["examples_per_s"] > 0
+        assert len(r["epoch_seconds"]) == 2 and r["examples_per_s"] > 0 and r["examples_per_cpu_s"] > 0
         assert r["examples_per_epoch"] == 300
         # Binarized 28x28 images: the negative ELBO per image is a few hundred nats at most, never NaN.
         assert 0 < r["final_loss"] < 1000
