@@ -32,6 +32,53 @@ def diagonal_gaussian_kl(z_mean, z_log_var):
     return 0.5 * tf.reduce_sum(tf.square(z_mean) + tf.exp(z_log_var) - 1.0 - z_log_var, axis=-1)
 
 
+def reparameterized_sample(q, seed, sample_shape=()):
+    """A reparameterised draw from ``q`` with the same law as ``q.sample(sample_shape, seed=seed)``.
+
+    For ``q = Independent(Normal(mu, sigma))`` it computes ``z = mu + sigma * eps``,
+    ``eps ~ N(0, I)`` drawn with the Philox generator named explicitly; any
+    other ``q`` falls back to ``q.sample``. Why: TFP leaves the generator to
+    TensorFlow's "auto-select", which under XLA on CPU cost about 30x Philox
+    (3.9 ms against 0.13 ms for a 100x50 draw, more than the whole encoder).
+    """
+    base = getattr(q, "distribution", None)
+    if not (isinstance(q, tfd.Independent) and type(base) is tfd.Normal):
+        return q.sample(sample_shape, seed=seed)
+    loc, scale = base.loc, base.scale
+    batch_shape = tf.broadcast_dynamic_shape(tf.shape(loc), tf.shape(scale))
+    shape = tf.concat([tf.reshape(tf.cast(sample_shape, tf.int32), [-1]), batch_shape], 0)
+    eps = tf.random.stateless_normal(shape, seed=seed, dtype=loc.dtype, alg="philox")
+    return loc + scale * eps
+
+
+def flat_event_view(px, x):
+    """``(p', x')``: ``px`` and ``x`` with the event flattened to one axis, ``log p'(x') = log p(x)``.
+
+    Why: likelihood layers reshape their parameters to the image shape, e.g.
+    ``(28, 28, 1)``, and XLA on CPU vectorises element-wise work along the
+    minor axis, here of size 1: TFP's Bernoulli log-density ran at ~18 ns per
+    pixel on that layout against ~7 ns on ``(rows, 784)``. ``(px, x)`` come back
+    unchanged unless ``px`` is ``Independent`` over an element-wise distribution
+    whose parameters all have the full ``(rows, *event_shape)`` shape.
+    """
+    if not isinstance(px, tfd.Independent) or x.shape.rank is None or x.shape.rank <= 2:
+        return px, x
+    base = px.distribution
+    if base.batch_shape.rank != x.shape.rank or base.event_shape.rank != 0:
+        return px, x
+    rows = tf.shape(x)[0]
+    flat = {}
+    for name in type(base).parameter_properties():
+        value = base.parameters.get(name)
+        if value is None:
+            continue
+        value = tf.convert_to_tensor(value)
+        if value.shape.rank != x.shape.rank:
+            return px, x
+        flat[name] = tf.reshape(value, (rows, -1))
+    return tfd.Independent(base.copy(**flat), reinterpreted_batch_ndims=1), tf.reshape(x, (rows, -1))
+
+
 class _KerasLossOnMean:
     """Adapts a Keras loss (``"mse"``, a function or a ``keras.losses.Loss``) to receive ``p.mean()``.
 
@@ -143,7 +190,7 @@ class VAE(keras.Model):
         function of each example so results do not depend on how a batch is
         split across replicas (``tests/test_distribute.py`` does this).
         """
-        return q.sample(seed=self._next_seed())
+        return reparameterized_sample(q, self._next_seed())
 
     def _forward(self, x, training=None):
         q = self.encode(x, training=training)
@@ -212,8 +259,13 @@ class VAE(keras.Model):
         target = tf.cast(target, "float32")
         q, z, px = self._forward(x, training=training)
         kl = self.kl_divergence(q, z)
-        nll = sum_over_event_dims(-px.log_prob(target))
-        reconstruction = self._reconstruction_loss(target, px, sample_weight)
+        px_flat, target_flat = flat_event_view(px, target)
+        nll = sum_over_event_dims(-px_flat.log_prob(target_flat))
+        if getattr(self._reconstruction_loss, "accepts_distribution", False):
+            # The package's losses sum over the event, so the flat view gives the same value, faster.
+            reconstruction = self._reconstruction_loss(target_flat, px_flat, sample_weight)
+        else:
+            reconstruction = self._reconstruction_loss(target, px, sample_weight)
         loss = reconstruction + reduce_per_example(self.beta * kl, sample_weight)
         if self.losses:
             loss = loss + scale_for_replicas(tf.add_n(self.losses))
@@ -371,12 +423,13 @@ class VAE(keras.Model):
     def _iwae_log_weights(self, x, n, seed):
         """``logsumexp_i log w_i`` over ``n`` samples per example of ``x``."""
         q = self.encode(x)
-        z = q.sample(n, seed=seed)  # (n, batch, latent)
+        z = reparameterized_sample(q, seed, sample_shape=n)  # (n, batch, latent)
         b = tf.shape(x)[0]
         px = self.decode(tf.reshape(z, (-1, self.latent_dim)))
         x_rep = tf.reshape(tf.broadcast_to(tf.cast(x, tf.float32)[None], tf.concat([[n], tf.shape(x)], 0)),
                            tf.concat([[-1], tf.shape(x)[1:]], 0))
-        log_px = tf.reshape(px.log_prob(x_rep), (n, b))
+        px_flat, x_flat = flat_event_view(px, x_rep)
+        log_px = tf.reshape(px_flat.log_prob(x_flat), (n, b))
         log_w = log_px + self.prior().log_prob(z) - q.log_prob(z)
         return tf.reduce_logsumexp(log_w, axis=0)
 

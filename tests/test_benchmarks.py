@@ -1,0 +1,58 @@
+"""The benchmark scripts run end to end on tiny sizes and print their tables (no timing is asserted)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_script(name, *args):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [ROOT, env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", name), *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_train_throughput_prints_a_row_per_recipe(tmp_path):
+    out_json = tmp_path / "train.json"
+    out = run_script("train_throughput.py", "--train-size", "300", "--epochs", "2", "--warmup", "1",
+                     "--peak-size", "256", "--json", str(out_json))
+    assert "| recipe | examples/s | vs vae-tf | GFLOP/s |" in out
+    for label in ("(a) vae-tf VAE.fit", "(b) keras.io recipe", "(c) TFP layers recipe"):
+        assert f"| {label} |" in out
+    assert "load average" in out
+    results = json.loads(out_json.read_text())
+    assert results["matmul_peak_gflops"] > 0
+    by_recipe = {r["recipe"]: r for r in results["results"]}
+    assert set(by_recipe) == {"vae_tf", "keras_io", "tfp_layers"}
+    for r in by_recipe.values():
+        assert len(r["epoch_seconds"]) == 2 and r["examples_per_s"] > 0 and r["examples_per_cpu_s"] > 0
+        assert r["examples_per_epoch"] == 300
+        # Binarized 28x28 images: the negative ELBO per image is a few hundred nats at most, never NaN.
+        assert 0 < r["final_loss"] < 1000
+
+
+def test_iwae_eval_prints_its_table(tmp_path):
+    out_json = tmp_path / "iwae.json"
+    out = run_script("iwae_eval.py", "--test-size", "7", "--k", "30", "--train-epochs", "1", "--train-size", "200",
+                     "--max-rows", "20", "--peak-size", "256", "--json", str(out_json))
+    assert "| images | k | wall time (s) |" in out
+    assert "| 7 | 30 |" in out
+    result = json.loads(out_json.read_text())
+    assert result["peak_rss_gib"] > 0 and result["gflops"] > 0
+    # A log-probability of binary images: finite and negative (a barely trained model is near 784 log(1/2)).
+    assert -2000 < result["mean_log_px"] < 0
+
+
+@pytest.mark.parametrize("args", [["--epochs", "1", "--warmup", "1"], ["--recipes", "vae_tf,nope"]])
+def test_train_throughput_rejects_bad_flags(args):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "train_throughput.py"), *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "error" in proc.stderr
