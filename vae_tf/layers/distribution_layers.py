@@ -61,7 +61,26 @@ def check_finite_features(x, layer_name):
             )
 
 
-class _DistributionLayer(keras.layers.Layer):
+class _ProjectedLayer(keras.layers.Layer):
+    """A layer that flattens its input features and may own a Dense ``projection`` to its parameters."""
+
+    projection = None
+
+    def build(self, input_shape):
+        if self.projection is not None:
+            self.projection.build((input_shape[0], int(np.prod(input_shape[1:]))))
+        super().build(input_shape)
+
+    def flat_features(self, inputs):
+        """``inputs`` as float32 ``(batch, features)``; eager NaN/Inf input raises ``ValueError``."""
+        x = tf.cast(inputs, self.compute_dtype)
+        check_finite_features(x, self.name)
+        if x.shape.rank is not None and x.shape.rank != 2:
+            x = tf.reshape(x, (tf.shape(x)[0], -1))
+        return x
+
+
+class _DistributionLayer(_ProjectedLayer):
     """Shared plumbing: float32 compute, the projection, the reshape."""
 
     def __init__(self, event_shape, project=True, num_params=None, **kwargs):
@@ -79,17 +98,9 @@ class _DistributionLayer(keras.layers.Layer):
         """Parameters per example this layer turns into a distribution."""
         return self._num_params
 
-    def build(self, input_shape):
-        if self.projection is not None:
-            self.projection.build((input_shape[0], int(np.prod(input_shape[1:]))))
-        super().build(input_shape)
-
     def parameters_from(self, inputs):
         """Flat float32 parameters ``(batch, params_size)`` from features or ready parameters."""
-        x = tf.cast(inputs, self.compute_dtype)
-        check_finite_features(x, self.name)
-        if x.shape.rank is not None and x.shape.rank != 2:
-            x = tf.reshape(x, (tf.shape(x)[0], -1))
+        x = self.flat_features(inputs)
         if self.projection is not None:
             return self.projection(x)
         if x.shape[-1] is not None and x.shape[-1] != self.num_params():
@@ -219,7 +230,7 @@ class IndependentContinuousBernoulli(_DistributionLayer):
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
-class DiagonalGaussianPosterior(keras.layers.Layer):
+class DiagonalGaussianPosterior(_ProjectedLayer):
     """The encoder's ``q(z | x) = N(z; mu(h), diag(sigma^2(h)))`` over ``latent_dim``.
 
     A Dense layer maps features ``h`` to ``(mu, log sigma^2)``; the scale is
@@ -244,17 +255,9 @@ class DiagonalGaussianPosterior(keras.layers.Layer):
         """``2 * latent_dim``: a mean and a log-variance per latent unit."""
         return 2 * int(latent_dim)
 
-    def build(self, input_shape):
-        if self.projection is not None:
-            self.projection.build((input_shape[0], int(np.prod(input_shape[1:]))))
-        super().build(input_shape)
-
     def parameters(self, inputs):
         """``(z_mean, z_log_var)``, each ``(batch, latent_dim)``, float32."""
-        h = tf.cast(inputs, self.compute_dtype)
-        check_finite_features(h, self.name)
-        if h.shape.rank is not None and h.shape.rank != 2:
-            h = tf.reshape(h, (tf.shape(h)[0], -1))
+        h = self.flat_features(inputs)
         params = self.projection(h) if self.projection is not None else h
         loc, raw_log_var = tf.split(params, 2, axis=-1)
         scale = bounded_scale(0.5 * raw_log_var, self.min_scale)
