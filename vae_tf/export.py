@@ -31,7 +31,7 @@ import uuid
 import tensorflow as tf
 import keras
 
-from vae_tf.layers import IndependentBernoulli, IndependentContinuousBernoulli
+from vae_tf.layers import DiagonalGaussianPosterior, IndependentBernoulli, IndependentContinuousBernoulli
 
 #: Signature name -> (input names, output names), as written into the SavedModel.
 SIGNATURES = {
@@ -77,21 +77,22 @@ def serving_elbo(model, x):
     Returns a dict of float32 tensors ``elbo``, ``reconstruction_nll``, ``kl``, each ``(batch,)``.
     """
     x = tf.convert_to_tensor(x, tf.float32)
-    return _elbo_terms(model, x, *_posterior_parameters(model, x))
+    return _elbo_terms(model, x, *_posterior(model, x))
 
 
-def _posterior_parameters(model, x):
+def _posterior(model, x):
+    """``(q(z|x), z_mean, z_log_var)`` from a single pass of the encoder network."""
     parameters = getattr(model.encoder, "parameters", None)
-    if parameters is not None:
+    if parameters is not None:  # a GaussianEncoder: rebuild q from its parameters instead of a second pass
         z_mean, z_log_var = parameters(x, training=False)
+        q = DiagonalGaussianPosterior.distribution(z_mean, z_log_var)
     else:  # an encoder that only returns q(z|x)
         q = model.encode(x, training=False)
         z_mean, z_log_var = q.mean(), 2.0 * tf.math.log(q.stddev())
-    return tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
+    return q, tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
 
 
-def _elbo_terms(model, x, z_mean, z_log_var):
-    q = model.encode(x, training=False)
+def _elbo_terms(model, x, q, z_mean, z_log_var):
     z = z_mean + tf.exp(0.5 * z_log_var) * _latent_noise(x, model.latent_dim)
     nll = -tf.cast(model.decode(z, training=False).log_prob(x), tf.float32)
     kl = tf.cast(model.kl_divergence(q, z), tf.float32)
@@ -136,12 +137,12 @@ class _ServingGraph:
 
     def serving_default(self, x):
         x = self._checked_images(x)
-        z_mean, z_log_var = _posterior_parameters(self.model, x)
+        q, z_mean, z_log_var = _posterior(self.model, x)
         reconstruction = self._mean(self.model.decode(z_mean, training=False))
-        return {"reconstruction": reconstruction, "elbo": _elbo_terms(self.model, x, z_mean, z_log_var)["elbo"]}
+        return {"reconstruction": reconstruction, "elbo": _elbo_terms(self.model, x, q, z_mean, z_log_var)["elbo"]}
 
     def encode(self, x):
-        z_mean, z_log_var = _posterior_parameters(self.model, self._checked_images(x))
+        _, z_mean, z_log_var = _posterior(self.model, self._checked_images(x))
         return {"z_mean": z_mean, "z_log_var": z_log_var}
 
     def decode(self, z):
@@ -157,7 +158,7 @@ class _ServingGraph:
 
     def elbo(self, x):
         x = self._checked_images(x)
-        return _elbo_terms(self.model, x, *_posterior_parameters(self.model, x))
+        return _elbo_terms(self.model, x, *_posterior(self.model, x))
 
 
 def _input_signatures(model):

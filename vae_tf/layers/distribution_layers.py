@@ -263,9 +263,13 @@ class DiagonalGaussianPosterior(_ProjectedLayer):
         scale = bounded_scale(0.5 * raw_log_var, self.min_scale)
         return loc, 2.0 * tf.math.log(scale)
 
-    def call(self, inputs):
-        loc, log_var = self.parameters(inputs)
+    @staticmethod
+    def distribution(loc, log_var):
+        """``Independent(Normal(loc, exp(log_var / 2)), 1)``: the posterior from its parameters."""
         return tfd.Independent(tfd.Normal(loc, tf.exp(0.5 * log_var)), reinterpreted_batch_ndims=1)
+
+    def call(self, inputs):
+        return self.distribution(*self.parameters(inputs))
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim, "min_scale": self.min_scale, "project": self.project}
