@@ -38,6 +38,7 @@ tfd = tfp.distributions
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _SQRT_HALF = math.sqrt(0.5)
+_LOG_2 = math.log(2.0)
 #: Below ``u (|m| + 3) < _NARROW`` a Normal bin's mass comes from the mid-bin series (see
 #: :func:`discretized_normal_log_mass`); its first omitted term is then below ``_NARROW**8 / 9! ~ 1e-8``.
 _NARROW = 0.5
@@ -63,6 +64,18 @@ def _log_ndtr_plus_half_square(t):
     ``y <= 0``, ``log Phi(y) = G(y) - y^2 / 2`` with no cancellation even at ``y = -1e7``.
     """
     return tf.math.log(0.5 * tfp.math.erfcx(tf.abs(t) * _SQRT_HALF))
+
+
+def _log1mexp(x):
+    """``log(1 - exp(-x))`` for ``x > 0``, with finite gradients in both branches (Maechler, 2012).
+
+    ``tfp.math.log1mexp`` evaluates ``log1p(-exp(-x))`` at tiny ``x`` too, whose
+    ``-inf`` turns the unselected branch's gradient into ``0 * inf = NaN``.
+    """
+    small = x < _LOG_2
+    near = tf.math.log(-tf.math.expm1(-tf.where(small, x, _LOG_2)))
+    far = tf.math.log1p(-tf.exp(-tf.where(small, 1.0, x)))
+    return tf.where(small, near, far)
 
 
 def _standardized_bin(k, loc, scale, num_bins, reflect):
@@ -140,7 +153,7 @@ def discretized_normal_log_mass(k, loc, scale, num_bins):
     d = tf.where(hi_positive, log_cdf_lo - log_cdf_hi, g_lo - g_hi + 2.0 * neg_abs_m * u)
     narrow = u * (tf.abs(m) + 3.0) < _NARROW
     d = tf.where(narrow, -1.0, tf.minimum(d, -1e-20))
-    wide_mass = log_cdf_hi + tfp.math.log1mexp(d)
+    wide_mass = log_cdf_hi + _log1mexp(-d)
 
     # Interior bins, narrow: the mid-bin series, on inputs made safe where it is not used.
     w = tf.square(tf.where(narrow, m, 0.0))
@@ -179,7 +192,7 @@ def discretized_logistic_log_mass(k, loc, scale, num_bins):
     _, _, a, b = _standardized_bin(k, loc, scale, num_bins, reflect=False)
     bottom = tf.equal(k, 0.0)
     top = tf.equal(k, float(num_bins - 1))
-    log_width = tfp.math.log1mexp(h / scale)
+    log_width = _log1mexp(h / scale)
     zero = tf.zeros_like(a)
     return (
         tf.where(bottom, zero, -tf.nn.softplus(a))
@@ -486,10 +499,11 @@ class LevelCategorical(_DiscretizedDistribution):
         return self._logits
 
     def _log_mass(self, k):
-        # Select with where, not one_hot * logits: a logit of -inf must not turn into 0 * -inf = NaN.
+        # log_softmax before picking: logits_k - logsumexp(logits) would lose ~1e-3 nats at logits of 1e4.
+        # Select with where, not one_hot * values: a log-probability of -inf must not become 0 * -inf = NaN.
         chosen = tf.equal(k[..., None], tf.cast(tf.range(self._num_bins), self.dtype))
-        picked = tf.reduce_sum(tf.where(chosen, self._logits, tf.zeros([], self.dtype)), axis=-1)
-        return picked - tf.reduce_logsumexp(self._logits, axis=-1)
+        log_probs = tf.nn.log_softmax(self._logits, axis=-1)
+        return tf.reduce_sum(tf.where(chosen, log_probs, tf.zeros([], self.dtype)), axis=-1)
 
     def bin_log_probs(self):
         """``log P(k)`` for ``k = 0 .. L-1``: ``log_softmax(logits)``, ``(*batch_shape, L)``."""
