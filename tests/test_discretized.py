@@ -292,6 +292,21 @@ def test_mean_is_the_mean_over_the_levels(kind, num_bins):
     np.testing.assert_allclose(dist.mean().numpy(), expected, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("num_bins", [2, 17, 256])
+def test_discretized_normal_mean_on_both_sides_of_its_fast_paths(num_bins):
+    """The O(1) mean (a 24-term window for small scales, Euler-Maclaurin above h / 0.6) is the full sum."""
+    h = 1.0 / (num_bins - 1)
+    rng = np.random.default_rng(num_bins)
+    scale = np.concatenate([h / 0.6 * np.array([1 - 1e-6, 1 + 1e-6]), np.exp(rng.uniform(math.log(1e-3), math.log(20.0), 2000))])
+    loc = np.concatenate([[0.3, 0.3], rng.uniform(-0.5, 1.5, 2000)])
+    loc, scale = loc.astype(np.float32), scale.astype(np.float32)
+    t = (np.arange(1, num_bins) - 0.5) * h
+    expected = h * scipy.stats.norm.cdf((loc[:, None].astype(np.float64) - t) / scale[:, None]).sum(-1)
+    ours = vd.DiscretizedNormal(loc, scale, num_bins).mean().numpy()
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-7)
+    assert scale[0] < h / 0.6 < scale[1] and abs(ours[0] - ours[1]) < 1e-6  # continuous across the switch
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_samples_are_levels_with_the_right_mean(kind):
     num_bins = 17

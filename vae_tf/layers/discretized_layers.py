@@ -194,11 +194,12 @@ class IndependentCategorical(_DistributionLayer):
     def logits(self, inputs):
         """``(batch, *event_shape, L)`` float32 logits."""
         params = self.parameters_from(inputs)
-        per_pixel = self.num_bins if self.rank is None else self.rank
-        params = tf.reshape(params, tf.concat([tf.shape(params)[:1], self.event_shape, [per_pixel]], 0))
+        shape = tf.concat([tf.shape(params)[:1], self.event_shape, [self.num_bins]], 0)
         if self.rank is None:
-            return params
-        return tf.einsum("...r,rl->...l", params, self.level_kernel) + self.level_bias
+            return tf.reshape(params, shape)
+        # One (batch * D, r) x (r, L) matmul: XLA on CPU ran the equivalent einsum ~20x slower.
+        logits = tf.matmul(tf.reshape(params, (-1, self.rank)), self.level_kernel)
+        return tf.reshape(logits, shape) + self.level_bias
 
     def call(self, inputs):
         return self.independent(discretized.LevelCategorical(self.logits(inputs), self.num_bins))
