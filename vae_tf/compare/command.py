@@ -3,8 +3,8 @@
 import argparse
 import os
 
-from vae_tf.compare.configs import DEFAULT_CONFIGS
 from vae_tf.data import DATA_DIR_ENV, DATASETS
+from vae_tf.models.vae.registry import DEFAULT_CONFIGS
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": 20, "latent_dim": 16, "k": 1000, "batch_size": 100, "seed": 0,
