@@ -2,7 +2,9 @@
 
 import math
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from vae_tf.bits_per_dim import (NO_LIKELIHOOD_REASON, evaluate_bits_per_dim, iwae_max_rows,
                                  log_probability_of_levels, nats_to_bits_per_dim, scored_inputs)
@@ -10,17 +12,31 @@ from vae_tf.evaluation import kl_and_active_units, reconstruction_mse
 from vae_tf.models.vae.model import VAE
 
 
-def with_fixed_sigma(model, sigma, x_example):
-    """The same encoder, decoder and mean projection, with the same kind of Gaussian decoder at a fixed ``sigma``.
+class _DecoderMean(keras.layers.Layer):
+    """``z -> mean of p(x|z)``, flat ``(batch, D)``: a trained model's decoder means as ready parameters."""
 
-    Used to score a fixed-sigma (MSE-trained) model at the sigma that fits the test data best.
+    def __init__(self, model, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+
+    def call(self, z):
+        mean = self.model.decode(z).mean()
+        return tf.reshape(mean, (tf.shape(mean)[0], -1))
+
+
+def with_fixed_sigma(model, sigma, x_example):
+    """A VAE whose decoder keeps ``model``'s decoder *means* and whose likelihood is the same kind of
+    Gaussian (continuous or discretized) with a fixed ``sigma``.
+
+    Used to score a fixed-sigma (MSE-trained) model at the sigma that fits the test data best. The
+    means, not the Gaussian's location, are what an MSE loss trains: for a discretized Gaussian with a
+    wide sigma the two differ, since the edge bins take the tails.
     """
-    config = {**model.likelihood.get_config(), "scale": float(sigma)}
+    config = {**model.likelihood.get_config(), "scale": float(sigma), "project": False}
     config.pop("name", None)
-    likelihood = type(model.likelihood).from_config(config)
-    twin = VAE(model.encoder, model.decoder, likelihood, seed=model.seed)
+    twin = VAE(model.encoder, _DecoderMean(model, name="decoder_mean"), type(model.likelihood).from_config(config),
+               seed=model.seed)
     twin.build(x_example.shape)
-    likelihood.projection.set_weights(model.likelihood.projection.get_weights())
     return twin
 
 
@@ -36,8 +52,8 @@ def evaluate_vae(model, config, x_test, num_levels, k=1000, iwae_examples=1000, 
     * ``recon_mse``: :func:`~vae_tf.evaluation.reconstruction_mse`; ``kl``, ``active_units``:
       :func:`~vae_tf.evaluation.kl_and_active_units`;
     * fixed-sigma models also get ``optimal_sigma = sqrt(recon_mse)`` and ``bits_per_dim_at_optimal_sigma``,
-      their decoder means scored at that sigma, so an MSE-trained model is judged on its best
-      Gaussian, as one that learned sigma is.
+      their decoder means scored at that sigma (:func:`with_fixed_sigma`), so an MSE-trained model is
+      judged on its best Gaussian, as one that learned sigma is.
     """
     x_iwae = x_test[:iwae_examples]
     row = {"iwae_k": int(k), "iwae_examples": int(len(x_iwae)), "bits_per_dim": None, "bits_per_dim_method": None,
