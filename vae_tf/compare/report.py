@@ -146,7 +146,7 @@ def save_learning_curves(rows, path):
     """Validation bits/dim per epoch (the negative ELBO of the integer image; grey levels and binarized
     apart) and the validation KL, every trained run."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     models = [r for r in rows if r.get("kind", MODEL) == MODEL]
     for ax, table in zip(axes[:2], (GREY, BINARIZED)):
         for r in models:
@@ -163,7 +163,7 @@ def save_learning_curves(rows, path):
         axes[2].plot(np.arange(1, len(h["val_kl"]) + 1), h["val_kl"], marker=".", label=r["name"])
     axes[2].set(xlabel="epoch", ylabel="nats / image", title="validation KL(q(z|x) || p(z))")
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=64)
     plt.close(fig)
 
 
@@ -191,7 +191,7 @@ def ranking_in_words(rows, num_dims):
 
     def gap(r):
         diff = r["bits_per_dim"] - best["bits_per_dim"]
-        return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.0f} bytes per image) behind"
+        return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image) behind"
 
     words = [f"**Ranking.** `{best['name']}` models the grey-level test images best, at "
              f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']})"]
