@@ -109,9 +109,14 @@ def log_probability_of_levels(log_likelihood_nats, num_dims, method, num_levels)
 
 
 def iwae_max_rows(likelihood, max_rows=32768):
-    """Decoder rows per IWAE chunk so that their parameters stay within 128 MiB (a 256-way categorical
-    over 784 pixels has 200,704 parameters per row)."""
+    """Decoder rows per IWAE chunk so that one chunk's distribution parameters stay within 128 MiB.
+
+    A row holds the layer's parameters, or for a categorical its ``D x L`` logits (784 x 256 = 200,704
+    floats for MNIST, whatever rank its projection has).
+    """
     per_row = likelihood.num_params() if hasattr(likelihood, "num_params") else int(np.prod(likelihood.event_shape))
+    if isinstance(likelihood, layers.IndependentCategorical):
+        per_row = max(per_row, int(np.prod(likelihood.event_shape)) * int(likelihood.num_bins))
     return int(max(1, min(max_rows, _IWAE_PARAMETER_BUDGET // max(1, per_row))))
 
 
