@@ -77,4 +77,5 @@ def test_train_resumes_after_a_kill_and_evaluate_reads_the_model(tmp_path):
     evaluated = _vae_tf(["evaluate", str(model), "--k", "5", "--test-size", "50"])
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert "test ELBO" in evaluated.stdout and "log p(x) (k=5)" in evaluated.stdout
+    assert "test bits/dim" in evaluated.stdout and "(exact, 2 levels, k=5)" in evaluated.stdout
     assert "binarized" in evaluated.stdout

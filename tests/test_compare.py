@@ -1,25 +1,29 @@
-"""vae_tf.compare on tiny data: the files, the columns, the NLL = BCE rows, the learning curves."""
+"""vae_tf.compare on tiny data, every default configuration: the files, the ranking by bits/dim, the NLL = BCE
+rows, the learning curves."""
 
+import ast
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import vae_tf
-from vae_tf.compare import resolve_configs, run_compare
+from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, run_compare
 from vae_tf.errors import UnknownConfigError
 
-CONFIGS = ["bin_bernoulli_nll", "bin_bernoulli_bce", "keras_mse"]
+CONFIGS = list(DEFAULT_CONFIGS)
+D = 64  # the digits' 8x8 pixels
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
     # No XLA: compiling costs more than these few tiny epochs.
-    rows = run_compare(dataset="digits", configs=CONFIGS, epochs=5, latent_dim=4, k=10, batch_size=100,
-                       seed=0, out=str(out), verbose=0, iwae_examples=50, hidden=(64,), jit_compile=False)
+    rows = run_compare(dataset="digits", configs=None, epochs=5, latent_dim=4, k=10, batch_size=100,
+                       seed=0, out=str(out), verbose=0, iwae_examples=297, hidden=(64,), jit_compile=False)
     return rows, out
 
 
@@ -34,9 +38,38 @@ def test_files_exist_and_parse(run):
     for r in rows:
         for png in (r["reconstructions_png"], r["samples_png"]):
             assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    report = (out / "report.md").read_text()
-    assert all(name in report for name in CONFIGS)
-    assert "not comparable" in report
+    text = (out / "report.md").read_text()
+    assert all(name in text for name in CONFIGS)
+    assert "ranked by test bits/dim" in text and "**Ranking.**" in text and "has no bits/dim" in text
+
+
+def test_bits_per_dim_is_never_negative_and_only_bce_on_grey_is_na(run):
+    rows, _ = run
+    for r in rows:
+        if r["name"] == "bernoulli_bce_grey":
+            assert r["bits_per_dim"] is None and "no probability" in r["no_bits_reason"]
+            continue
+        # Never negative; finite and of the order of log2 L, the uniform code's (17 levels, or 2 if binarized).
+        assert 0 < r["bits_per_dim"] < 2 * math.log2(2 if r["binarized"] else 17), r["name"]
+        method = "dequantized bound" if r["likelihood"] in ("gaussian", "continuous_bernoulli") else "exact"
+        assert r["bits_per_dim_method"] == method, r["name"]
+        offset = D * math.log(17) if method == "dequantized bound" else 0.0
+        assert r["bits_per_dim"] == pytest.approx((-r["test_iwae"] + offset) / (D * math.log(2)), rel=1e-6)
+        assert r["log_prob"] == pytest.approx(-r["bits_per_dim"] * D * math.log(2), rel=1e-6)
+        assert all(v > 0 for v in r["history"]["val_bits_per_dim"]), r["name"]
+
+
+def test_ranking_table_orders_by_bits_per_dim_and_takes_reference_rows(run):
+    rows, _ = run
+    grey = report.ranked(rows + [report.reference_row("gzip -9", 3.1, "a classic codec")])
+    assert {r["table"] for r in grey} == {"grey"} and not any(r["binarized"] for r in grey if r["kind"] == "model")
+    bits = [r["bits_per_dim"] for r in grey if r["rank"] is not None]
+    assert bits == sorted(bits) and [r["rank"] for r in grey if r["rank"]] == list(range(1, len(bits) + 1))
+    assert grey[-1]["name"] == "bernoulli_bce_grey" and grey[-1]["rank"] is None
+    assert "gzip -9" in report.markdown_table(grey)
+    assert {r["name"] for r in report.ranked(rows, report.BINARIZED)} == {"bin_bernoulli_nll", "bin_bernoulli_bce"}
+    words = report.ranking_in_words(rows, D)
+    assert f"`{grey[0]['name']}` models the grey-level test images best" in words
 
 
 def test_columns_are_finite_and_bounds_are_ordered(run):
@@ -48,13 +81,11 @@ def test_columns_are_finite_and_bounds_are_ordered(run):
         # IWAE with k samples is a tighter bound than the one-sample ELBO (up to Monte-Carlo noise).
         assert r["test_iwae"] > r["test_elbo"] - 1.0
     by = {r["name"]: r for r in rows}
-    assert by["bin_bernoulli_nll"]["bits_per_dim"] == pytest.approx(-by["bin_bernoulli_nll"]["test_iwae"] / (64 * math.log(2)))
-    assert by["keras_mse"]["bits_per_dim"] is None  # a density on grey values
     mse = by["keras_mse"]
     assert mse["implied_sigma"] == pytest.approx(math.sqrt(64 / 2)) and mse["implied_beta"] == pytest.approx(32)
     assert mse["optimal_sigma"] == pytest.approx(math.sqrt(mse["recon_mse"]))
-    # At its best sigma the "mse" model's Gaussian explains the data far better than at sigma = sqrt(D/2).
-    assert mse["iwae_at_optimal_sigma"] > mse["test_iwae"]
+    # At its best sigma the "mse" model's discretized Gaussian codes the data better than at sigma = sqrt(D/2).
+    assert mse["bits_per_dim_at_optimal_sigma"] < mse["bits_per_dim"]
 
 
 def test_bernoulli_nll_and_bce_rows_agree(run):
@@ -69,9 +100,25 @@ def test_bernoulli_nll_and_bce_rows_agree(run):
 def test_validation_curves_go_down(run):
     rows, _ = run
     for r in rows:
-        curve = r["history"]["val_reconstruction_nll"]
+        curve = r["history"]["val_bits_per_dim"] or r["history"]["val_reconstruction_nll"]
         assert len(curve) == 5
         assert curve[-1] < curve[0], r["name"]
+
+
+def test_training_and_compare_do_not_import_each_other():
+    root = Path(vae_tf.__file__).parent
+
+    def imported(package):
+        names = set()
+        for path in (root / package).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names.add(node.module)
+                elif isinstance(node, ast.Import):
+                    names.update(a.name for a in node.names)
+        return names
+
+    assert not any(m.startswith("vae_tf.compare") for m in imported("training"))
 
 
 def test_unknown_config_lists_valid_names():

@@ -1,5 +1,7 @@
 """vae_tf.data: loaders, clear errors, binarization, pipelines."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,65 @@ def test_static_binarization_is_fixed_and_pipeline_targets_equal_inputs():
         np.testing.assert_array_equal(xb.numpy(), yb.numpy())
     with pytest.raises(ValueError, match="binarize"):
         data.make_dataset(x, binarize="sometimes")
+
+
+def test_num_levels_come_from_the_data_and_levels_are_exact(tmp_path):
+    digits = data.load_dataset("digits")
+    assert digits.num_levels == 17
+    np.testing.assert_array_equal(data.grey_levels(digits.x_test, 17) / 16.0, digits.x_test)
+    _write_npz(tmp_path / "toy.npz")
+    assert data.load_dataset(path=tmp_path / "toy.npz").num_levels == 256
+    # Every 8-bit level survives k / 255 in float32 and comes back exactly.
+    every = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    x = data.to_unit_interval(every)
+    np.testing.assert_array_equal(data.grey_levels(x, 256)[0, ..., 0], every[0])
+    with pytest.raises(ValueError, match="not grey levels"):
+        data.grey_levels(x + 0.3 / 255, 256)
+
+
+def test_dequantization_is_fresh_every_epoch_and_stays_in_its_bin():
+    levels = 17
+    k = np.random.default_rng(0).integers(0, levels, (64, 4, 4, 1))
+    x = (k / (levels - 1)).astype(np.float32)
+    ds = data.make_dataset(x, batch_size=16, dequantize=levels, shuffle=False, seed=3)
+    epoch1 = np.concatenate([xb.numpy() for xb, _ in ds])
+    epoch2 = np.concatenate([xb.numpy() for xb, _ in ds])
+    assert not np.array_equal(epoch1, epoch2)
+    for y in (epoch1, epoch2):
+        # (k + u) / L with u in [0, 1): floor(y L) = k exactly.
+        np.testing.assert_array_equal(np.floor(y.astype(np.float64) * levels), k)
+    # Repeatable: the same seed gives the same epochs.
+    again = data.make_dataset(x, batch_size=16, dequantize=levels, shuffle=False, seed=3)
+    np.testing.assert_array_equal(np.concatenate([xb.numpy() for xb, _ in again]), epoch1)
+    u = epoch1.astype(np.float64) * levels - k  # U[0, 1): mean 1/2, sd 1/sqrt(12)
+    assert abs(u.mean() - 0.5) < 4 / np.sqrt(12 * u.size) and u.min() >= 0 and u.max() < 1
+    static = data.dequantize_static(x, levels, seed=1)
+    np.testing.assert_array_equal(static, data.dequantize_static(x, levels, seed=1))
+    np.testing.assert_array_equal(np.floor(static.astype(np.float64) * levels), k)
+    with pytest.raises(ValueError, match="exclude"):
+        data.make_dataset(x, binarize="dynamic", dequantize=levels)
+
+
+def test_binarized_mnist_by_name_keeps_its_split(tmp_path, monkeypatch):
+    rng = np.random.default_rng(0)
+    arrays = {k: rng.integers(0, 2, (n, 784), dtype=np.uint8) for k, n in (("x_train", 30), ("x_valid", 10), ("x_test", 12))}
+    np.savez(tmp_path / "binarized_mnist.npz", **arrays)
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
+    d = data.load_dataset("binarized_mnist")
+    assert d.num_levels == 2 and d.event_shape == (28, 28, 1) and d.y_train is None
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == (30, 10, 12)
+    np.testing.assert_array_equal(d.x_val[..., 0], arrays["x_valid"].reshape(10, 28, 28))
+    monkeypatch.delenv(data.DATA_DIR_ENV)
+    with pytest.raises(DatasetUnavailableError, match="x_train, x_valid, x_test"):
+        data.load_dataset("binarized_mnist")
+
+
+@pytest.mark.skipif(not os.environ.get("VAE_TF_MNIST"), reason="set VAE_TF_MNIST to the real mnist.npz")
+def test_real_binarized_mnist_next_to_mnist():
+    path = os.path.join(os.path.dirname(os.environ["VAE_TF_MNIST"]), "binarized_mnist.npz")
+    if not os.path.exists(path):
+        pytest.skip(f"{path} is absent")
+    d = data.load_dataset("binarized_mnist", path=path)
+    assert (len(d.x_train), len(d.x_val), len(d.x_test)) == (50000, 10000, 10000)
+    assert d.num_levels == 2 and set(np.unique(d.x_test)) == {0.0, 1.0}
+    assert int(d.x_test.sum()) == 1038896  # the ones counted in /work/shared/data/README.md

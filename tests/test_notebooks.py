@@ -1,9 +1,10 @@
-"""Every notebook in notebooks/ runs top to bottom, on the small budget, and is committed small.
+"""Every notebook in notebooks/ runs top to bottom, exactly as a user opens it, and is committed small.
 
 The notebooks check their own claims with asserts, so executing them is the
-test: a cell that raises fails it. The kernel is this interpreter
-(``sys.executable``) with ``PYTHONPATH`` pointing at this checkout, whatever
-kernels the machine has installed.
+test: a cell that raises fails it. There is one code path: each notebook's
+default budget is small enough for CI, and no environment variable switches it.
+The kernel is this interpreter (``sys.executable``) with ``PYTHONPATH`` pointing
+at this checkout, whatever kernels the machine has installed.
 """
 
 import json
@@ -29,7 +30,7 @@ MAX_OUTPUT_BYTES = 100_000
 
 @pytest.fixture(scope="module")
 def kernel_dirs(tmp_path_factory):
-    """A kernelspec that runs ``sys.executable`` with this checkout importable and the small budget on."""
+    """A kernelspec that runs ``sys.executable`` with this checkout importable (and nothing else changed)."""
     root = tmp_path_factory.mktemp("jupyter")
     spec_dir = root / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True)
@@ -38,7 +39,7 @@ def kernel_dirs(tmp_path_factory):
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "vae-tf tests",
         "language": "python",
-        "env": {"PYTHONPATH": pythonpath, "VAE_TF_NOTEBOOK_SMALL": "1", "TF_CPP_MIN_LOG_LEVEL": "3"},
+        "env": {"PYTHONPATH": pythonpath, "TF_CPP_MIN_LOG_LEVEL": "3"},
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return str(root)
@@ -46,6 +47,13 @@ def kernel_dirs(tmp_path_factory):
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "notebooks/*.ipynb: none found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_has_one_code_path(path):
+    # A switch between a "test" and a "default" budget would leave the default path untested.
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert "VAE_TF_NOTEBOOK_SMALL" not in source and "VAE_TF_MNIST" not in source, path.name
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

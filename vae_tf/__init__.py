@@ -11,8 +11,11 @@ Public API::
     vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
-    vae_tf.compare(...)              one VAE per loss on the same data; report.md, results.json, PNGs
-    vae_tf.data                      MNIST / Fashion-MNIST / digits loaders, binarization, tf.data pipelines
+    vae_tf.compare(...)              one VAE per loss on the same data, ranked by bits/dim; report.md, PNGs
+    vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, num_levels,
+                                     binarization, dequantization, tf.data pipelines
+    vae_tf.bits_per_dim              bits/dim of integer images: conversions, the dequantized bound
+                                     (VAE.bits_per_dim(x, num_levels, k) applies them to a model)
     vae_tf.export_saved_model        SavedModel for TensorFlow Serving (vae_tf.export)
 """
 
@@ -24,13 +27,14 @@ from vae_tf import distributions, layers, networks  # noqa: E402
 from vae_tf.models import VAE  # noqa: E402
 from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
 from vae_tf.export import export_saved_model  # noqa: E402
-from vae_tf import data  # noqa: E402
+from vae_tf import bits_per_dim, data  # noqa: E402
 from vae_tf.compare import compare  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "VAE",
+    "bits_per_dim",
     "compare",
     "data",
     "diagonal_gaussian_kl",

@@ -3,14 +3,14 @@
 import argparse
 import os
 
-from vae_tf.compare.configs import DEFAULT_CONFIGS
 from vae_tf.data import DATA_DIR_ENV, DATASETS
+from vae_tf.models.vae.registry import DEFAULT_CONFIGS
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": 20, "latent_dim": 16, "k": 1000, "batch_size": 100, "seed": 0,
             "train_size": None, "test_size": None, "iwae_examples": 1000, "jit": True}
 
-#: ``--preset demo``: about 5 minutes for all nine configurations on a 2-core CPU.
+#: ``--preset demo``: a few minutes for all thirteen configurations on a 2-core CPU.
 #: MNIST (a 10,000-image training subset) when a file is at hand, else the built-in digits.
 PRESETS = {
     "demo": {"mnist": {"epochs": 5, "k": 100, "train_size": 10000, "test_size": 2000, "iwae_examples": 500, "jit": False},

@@ -5,12 +5,13 @@ import os
 import keras
 import numpy as np
 
+from vae_tf.bits_per_dim import DEQUANTIZED_BOUND, nats_to_bits_per_dim
 from vae_tf.compare import report
-from vae_tf.compare.configs import resolve_configs
 from vae_tf.compare.metrics import evaluate_vae
 from vae_tf.data import load_dataset
-from vae_tf.models.vae.config import build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
-from vae_tf.training import fit_vae, prepare_splits
+from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
+from vae_tf.models.vae.registry import resolve_configs
+from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
 from vae_tf.validation import check_positive_int
 
 #: IWAE with k samples costs k decoder passes per image: score this many test images by default.
@@ -25,7 +26,7 @@ def compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16,
         dataset: ``"digits"`` (built in), ``"mnist"`` or ``"fashion_mnist"`` (see :mod:`vae_tf.data`).
         data: path of a local ``.npz`` (``x_train, y_train, x_test, y_test``); overrides where
             the arrays come from.
-        configs: ``None`` (all of ``vae_tf.compare.configs.DEFAULT_CONFIGS``), names, or ``VAEConfig`` objects.
+        configs: ``None`` (all of ``vae_tf.compare.DEFAULT_CONFIGS``), names, or ``VAEConfig`` objects.
         epochs, latent_dim, batch_size, seed: the budget and architecture every run shares.
         k: importance samples for the test log-likelihood (on the first 1000 test images).
         out: directory for report.md, results.json, results.csv and the PNGs.
@@ -41,9 +42,11 @@ def compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16,
 
 def run_compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16, k=1000, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
-                iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto"):
+                iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=()):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
-    layers, XLA on or off: its compilation costs tens of seconds per run on a CPU)."""
+    layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
+    ``references``: extra rows for the ranked grey-level table (:func:`vae_tf.compare.report.reference_row`,
+    e.g. classic codecs' bits/dim)."""
     epochs = check_positive_int(epochs, "epochs")
     k = check_positive_int(k, "k")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -51,6 +54,9 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim
     if hidden is not None:
         chosen = [c.replace(hidden=tuple(hidden)) for c in chosen]
     images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size)
+    if images.num_levels is None and any(c.likelihood in DISCRETIZED_LIKELIHOODS or c.dequantized for c in chosen):
+        raise ValueError(f"{images.source} has float pixels of unknown quantization: the discretized and dequantized "
+                         "configurations need integer grey levels (e.g. uint8 images).")
     os.makedirs(out, exist_ok=True)
     say = print if verbose else (lambda *a, **kw: None)
     say(f"vae-tf compare: {images.describe()}; {len(chosen)} configurations, {epochs} epochs each.")
@@ -59,19 +65,22 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim
         say(f"\n[{i}/{len(chosen)}] {config.name}: {config.description}")
         row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile)
         rows.append(row)
+    rows += [dict(r) for r in references]
     report.write_results(rows, out)
     report.save_learning_curves(rows, os.path.join(out, "learning_curves.png"))
     report.write_report(rows, out, {"dataset": images.name, "data_description": images.describe(),
-                                    "num_dims": int(np.prod(images.event_shape))})
-    say("\n" + report.text_table(rows))
+                                    "num_dims": int(np.prod(images.event_shape)), "num_levels": images.num_levels})
+    say("\n" + report.text_tables(rows))
     say(f"\nReport: {os.path.join(out, 'report.md')}")
     return rows
 
 
 def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile):
     keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
-    row = {"name": config.name, "description": config.description, "dataset": images.name,
+    row = {"kind": report.MODEL, "table": report.BINARIZED if config.binarized else report.GREY,
+           "name": config.name, "description": config.description, "dataset": images.name,
            "likelihood": config.likelihood, "loss": config.loss, "binarized": config.binarized,
+           "dequantized": config.dequantized,
            "latent_dim": config.latent_dim, "hidden": list(config.hidden), "epochs": epochs,
            "batch_size": batch_size, "seed": seed, "implied_sigma": None, "implied_beta": None}
     if config.loss == "keras_mse":
@@ -79,17 +88,36 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
         row["implied_beta"] = keras_mse_implied_beta(images.event_shape, meant_sigma=1.0)
         say(f'  Keras "mse" + KL = Gaussian decoder with sigma = sqrt(D/2) = {row["implied_sigma"]:.2f}; '
             f'for sigma = 1 that is a hidden beta = D/(2 sigma^2) = {row["implied_beta"]:.0f} on the KL term.')
-    model = build_vae(config, images.event_shape, seed=seed)
+    model = build_vae(config, images.event_shape, seed=seed, num_levels=images.num_levels or 2)
     result = fit_vae(model, config, images, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
                      jit_compile=jit_compile)
-    _, _, x_test, _ = prepare_splits(config, images, seed)
-    row.update(evaluate_vae(model, config, x_test, k=k, iwae_examples=iwae_examples, seed=seed))
+    splits = prepare_splits(config, images, seed)
+    # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
+    # same fixed dequantized draw it was validated on (the test seed).
+    x_levels = splits.x_test if config.binarized else images.x_test
+    row.update(evaluate_vae(model, config, x_levels, 2 if config.binarized else images.num_levels, k=k,
+                            iwae_examples=iwae_examples,
+                            seed=seed + TEST_SEED_OFFSET))
     row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second)
-    row.update(_save_pictures(model, config, x_test, out, seed))
+    row.update(_save_pictures(model, config, splits.x_test, out, seed))
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
-    say(f"  test ELBO {row['test_elbo']:.2f}, IWAE(k={k}) {row['test_iwae']:.2f}, MSE {row['recon_mse']:.4f}, "
-        f"KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
+    row["history"]["val_bits_per_dim"] = validation_bits_per_dim(row, images.event_shape, images.num_levels)
+    bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f} ({row['bits_per_dim_method']})"
+    say(f"  test bits/dim {bits}, ELBO {row['test_elbo']:.2f}, IWAE(k={k}) {row['test_iwae']:.2f} nats, "
+        f"MSE {row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
     return row
+
+
+def validation_bits_per_dim(row, event_shape, num_levels):
+    """Per epoch, the validation negative ELBO ``reconstruction_nll + kl`` in bits/dim of the integer image
+    (an upper bound on the bits/dim; plus ``log2 L`` for a density on dequantized data); None without a likelihood."""
+    if row["bits_per_dim_method"] is None:
+        return None
+    h = row["history"]
+    d = int(np.prod(event_shape))
+    neg_elbo = np.asarray(h["val_reconstruction_nll"]) + np.asarray(h["val_kl"])
+    offset = d * np.log(num_levels) if row["bits_per_dim_method"] == DEQUANTIZED_BOUND else 0.0
+    return [float(v) for v in nats_to_bits_per_dim(-(neg_elbo + offset), d)]
 
 
 def _save_pictures(model, config, x_test, out, seed, n=8):

@@ -7,8 +7,8 @@ import shutil
 import keras
 import numpy as np
 
-from vae_tf.compare.configs import DEFAULT_CONFIGS, resolve_configs
 from vae_tf.data import DATASETS, binarize_static, load_dataset
+from vae_tf.models.vae.registry import DEFAULT_CONFIGS, resolve_configs
 
 #: Written next to the model (``m.keras.json``): the configuration and data it was trained on.
 SIDECAR_SUFFIX = ".json"
@@ -61,7 +61,7 @@ def run_train_command(args):
     if done:
         print(f"Resuming from {backup_dir}: {done} of {args.epochs} epochs already done.")
     keras.utils.set_random_seed(args.seed)
-    model = build_vae(config, images.event_shape, seed=args.seed)
+    model = build_vae(config, images.event_shape, seed=args.seed, num_levels=images.num_levels or 2)
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False), *exit_hook_from_env()]
     result = fit_vae(model, config, images, args.epochs, batch_size=args.batch_size, seed=args.seed,
                      verbose=0 if args.quiet else 1, callbacks=callbacks)
@@ -86,22 +86,37 @@ def _trained_binarized(model_path):
 
 def run_evaluate_command(args):
     import vae_tf  # noqa: F401  (registers the serializable classes)
-    from vae_tf.compare.metrics import kl_and_active_units, reconstruction_mse
+    from vae_tf.bits_per_dim import (NoLikelihoodError, iwae_max_rows, log_probability_of_levels,
+                                     nats_to_bits_per_dim, scored_inputs)
     from vae_tf.errors import UserInputError
+    from vae_tf.evaluation import kl_and_active_units, reconstruction_mse
+    from vae_tf.training.trainer import TEST_SEED_OFFSET
 
     if not os.path.isfile(args.model):
         raise UserInputError(f"Model file {args.model!r} does not exist.")
     model = keras.models.load_model(args.model)
     images = load_dataset(args.dataset, path=args.data, test_size=args.test_size)
     binarize = args.binarize == "static" or (args.binarize == "auto" and _trained_binarized(args.model))
-    x = binarize_static(images.x_test, args.seed + 2) if binarize else images.x_test
-    elbo = float(np.mean(model.elbo(x, batch_size=args.batch_size)))
-    iwae = float(np.mean(model.iwae_log_likelihood(x, k=args.k, seed=args.seed, verbose=1)))
-    mse = reconstruction_mse(model, x)
-    kl, active = kl_and_active_units(model, x)
-    print(f"{args.model} on {len(x)} {'binarized ' if binarize else ''}test images of {images.name}:")
+    test_seed = args.seed + TEST_SEED_OFFSET
+    x = binarize_static(images.x_test, test_seed) if binarize else images.x_test
+    try:
+        # What bits/dim is computed on: the levels, or (continuous densities) one fixed dequantized draw.
+        y, method, levels = scored_inputs(model.likelihood, x, 2 if binarize else images.num_levels, test_seed)
+    except NoLikelihoodError as err:
+        y, method, bits_line = x, None, f"n/a: {err}"
+    elbo = float(np.mean(model.elbo(y, batch_size=args.batch_size)))
+    ll = model.iwae_log_likelihood(y, k=args.k, seed=args.seed, max_rows=iwae_max_rows(model.likelihood), verbose=1)
+    if method is not None:
+        d = int(np.prod(y.shape[1:]))
+        bits = float(nats_to_bits_per_dim(np.mean(log_probability_of_levels(ll, d, method, levels)), d))
+        bits_line = f"{bits:.4f} ({method}, {levels} levels, k={args.k})"
+    mse = reconstruction_mse(model, y)
+    kl, active = kl_and_active_units(model, y)
+    scored = "binarized " if binarize else ("dequantized " if y is not x else "")
+    print(f"{args.model} on {len(x)} {scored}test images of {images.name}:")
+    print(f"  test bits/dim          {bits_line}")
     print(f"  test ELBO              {elbo:.3f} nats")
-    print(f"  test log p(x) (k={args.k}) {iwae:.3f} nats")
+    print(f"  test log p(x) (k={args.k}) {float(np.mean(ll)):.3f} nats")
     print(f"  reconstruction MSE     {mse:.5f} per pixel")
     print(f"  KL                     {kl:.3f} nats, active units {active}/{model.latent_dim}")
     return 0

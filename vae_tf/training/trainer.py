@@ -2,11 +2,15 @@
 
 import dataclasses
 import time
+from typing import NamedTuple
 
 import keras
 
-from vae_tf.data import binarize_static, make_dataset
-from vae_tf.models.vae.config import build_loss
+from vae_tf.data import binarize_static, dequantize_static, make_dataset
+from vae_tf.models.vae.config import CONTINUOUS_LIKELIHOODS, build_loss
+
+#: Seed offsets of the fixed validation and test draws (binarization or dequantization).
+VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 1, 2
 
 
 @dataclasses.dataclass
@@ -47,15 +51,38 @@ class EpochTimer(keras.callbacks.Callback):
         self._stop()
 
 
+class Splits(NamedTuple):
+    """The images one configuration trains, validates and is tested on, and how training batches are redrawn."""
+
+    x_train: object
+    x_val: object
+    x_test: object
+    #: ``make_dataset`` options of the training pipeline: ``{"binarize": "dynamic"}``, ``{"dequantize": L}`` or ``{}``.
+    train_options: dict
+
+
 def prepare_splits(config, data, seed=0):
-    """``(x_train, x_val, x_test, train_binarize)`` for a configuration.
+    """:class:`Splits` for a configuration.
 
     Binarized configurations train on a fresh Bernoulli draw per epoch and are validated
     and tested on one fixed draw (the same for every configuration with the same seed).
+    Continuous densities (Gaussian, continuous Bernoulli) on grey levels are validated and
+    tested on one fixed dequantized draw ``(k + u) / L``, the scale of their bits/dim, whether
+    they train on fresh dequantized draws (``config.dequantized``) or on the raw grey values.
     """
-    if not config.binarized:
-        return data.x_train, data.x_val, data.x_test, None
-    return data.x_train, binarize_static(data.x_val, seed + 1), binarize_static(data.x_test, seed + 2), "dynamic"
+    val_seed, test_seed = seed + VALIDATION_SEED_OFFSET, seed + TEST_SEED_OFFSET
+    if config.binarized:
+        return Splits(data.x_train, binarize_static(data.x_val, val_seed), binarize_static(data.x_test, test_seed),
+                      {"binarize": "dynamic"})
+    if config.likelihood in CONTINUOUS_LIKELIHOODS and data.num_levels:
+        levels = data.num_levels
+        return Splits(data.x_train, dequantize_static(data.x_val, levels, val_seed),
+                      dequantize_static(data.x_test, levels, test_seed),
+                      {"dequantize": levels} if config.dequantized else {})
+    if config.dequantized:
+        raise ValueError(f"{config.name}: dequantization needs the data's number of grey levels; "
+                         f"{data.name} has float pixels of unknown quantization (num_levels is None).")
+    return Splits(data.x_train, data.x_val, data.x_test, {})
 
 
 def fit_vae(model, config, data, epochs, batch_size=100, seed=0, verbose=1, callbacks=(), learning_rate=1e-3,
@@ -67,8 +94,8 @@ def fit_vae(model, config, data, epochs, batch_size=100, seed=0, verbose=1, call
     validation and compilation included. ``jit_compile`` goes to ``VAE.compile`` ("auto": XLA):
     XLA compilation costs tens of seconds on a CPU, worth it only for long runs.
     """
-    x_train, x_val, _, binarize = prepare_splits(config, data, seed)
-    train = make_dataset(x_train, batch_size, binarize=binarize, shuffle=True, seed=seed)
+    x_train, x_val, _, train_options = prepare_splits(config, data, seed)
+    train = make_dataset(x_train, batch_size, shuffle=True, seed=seed, **train_options)
     val = make_dataset(x_val, batch_size, shuffle=False)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=build_loss(config, data.event_shape),
                   jit_compile=jit_compile)

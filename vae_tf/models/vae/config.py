@@ -2,7 +2,8 @@
 
 A :class:`VAEConfig` names a decoder likelihood, its scale, the reconstruction loss
 and the data representation; :func:`build_vae` and :func:`build_loss` turn it into a
-``VAE`` and the loss given to ``compile``.
+``VAE`` and the loss given to ``compile``. The named configurations live in
+:mod:`vae_tf.models.vae.registry`.
 """
 
 import dataclasses
@@ -14,7 +15,13 @@ import losses
 from vae_tf import layers, networks
 from vae_tf.models.vae.model import VAE
 
-LIKELIHOODS = ("gaussian", "bernoulli", "continuous_bernoulli")
+#: Continuous densities: scored on dequantized data by a lower bound on the probability of the integer image.
+CONTINUOUS_LIKELIHOODS = ("gaussian", "continuous_bernoulli")
+#: Distributions over the L grey levels: the probability of the integer image, exactly.
+DISCRETIZED_LIKELIHOODS = ("discretized_normal", "logistic_mixture", "categorical")
+LIKELIHOODS = CONTINUOUS_LIKELIHOODS + ("bernoulli",) + DISCRETIZED_LIKELIHOODS
+#: Likelihoods with a mean-and-sigma Gaussian shape, which the MSE losses train through their mean.
+GAUSSIAN_LIKELIHOODS = ("gaussian", "discretized_normal")
 LOSSES = ("nll", "scaled_mse", "keras_mse", "bce")
 
 
@@ -24,13 +31,18 @@ class VAEConfig:
 
     Attributes:
         name: short identifier (used in file names and tables).
-        likelihood: ``"gaussian"``, ``"bernoulli"`` or ``"continuous_bernoulli"``.
-        scale: Gaussian sigma: a float, ``"learned"`` (one shared sigma),
+        likelihood: continuous densities ``"gaussian"``, ``"continuous_bernoulli"``; ``"bernoulli"``;
+            or distributions over the L grey levels ``"discretized_normal"``, ``"logistic_mixture"``,
+            ``"categorical"`` (``vae_tf.layers`` ``IndependentDiscretizedNormal``,
+            ``DiscretizedLogisticMixture``, ``IndependentCategorical``).
+        scale: (discretized) Gaussian sigma: a float, ``"learned"`` (one shared sigma),
             ``"per_pixel"``, or ``"keras_mse"`` (the sigma ``sqrt(D/2)`` that
             Keras' mean ``"mse"`` + KL implies). Ignored by the other likelihoods.
         loss: ``"nll"`` (``-log p(x|z)``), ``"scaled_mse"`` (``ScaledMSE(scale)``),
             ``"keras_mse"`` (the string ``"mse"``) or ``"bce"``.
         binarized: train on dynamically binarized pixels (scored on a static draw).
+        dequantized: train on dynamically dequantized pixels ``(k + u) / L`` (continuous
+            densities only; every continuous density is scored on a static dequantized draw).
         latent_dim, hidden, beta: the architecture and the KL weight.
         description: one line for reports.
     """
@@ -40,6 +52,7 @@ class VAEConfig:
     scale: object = 1.0
     loss: str = "nll"
     binarized: bool = False
+    dequantized: bool = False
     latent_dim: int = 16
     hidden: tuple = (200, 200)
     beta: float = 1.0
@@ -50,8 +63,14 @@ class VAEConfig:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}.")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
-        if self.loss in ("scaled_mse", "keras_mse") and self.likelihood != "gaussian":
-            raise ValueError(f"{self.name}: loss {self.loss!r} needs a Gaussian likelihood.")
+        if self.loss in ("scaled_mse", "keras_mse") and self.likelihood not in GAUSSIAN_LIKELIHOODS:
+            raise ValueError(f"{self.name}: loss {self.loss!r} needs a (discretized) Gaussian likelihood.")
+        if self.dequantized and (self.binarized or self.likelihood not in CONTINUOUS_LIKELIHOODS):
+            raise ValueError(f"{self.name}: dequantized data are for continuous densities "
+                             f"({', '.join(CONTINUOUS_LIKELIHOODS)}) on grey levels, not binarized data or "
+                             f"a {self.likelihood!r} likelihood.")
+        if self.binarized and self.likelihood in DISCRETIZED_LIKELIHOODS:
+            raise ValueError(f"{self.name}: binarized data have two levels: use the Bernoulli likelihood.")
         if self.loss == "scaled_mse" and not isinstance(self.scale, (int, float)):
             raise ValueError(f"{self.name}: ScaledMSE needs a fixed numeric sigma, got scale={self.scale!r}.")
         self.hidden = tuple(int(h) for h in self.hidden)
@@ -70,7 +89,7 @@ class VAEConfig:
 
     def sigma(self, event_shape):
         """The decoder's fixed sigma (None when learned or per pixel, or not Gaussian)."""
-        if self.likelihood != "gaussian":
+        if self.likelihood not in GAUSSIAN_LIKELIHOODS:
             return None
         if self.scale == "keras_mse" or self.loss == "keras_mse":
             return keras_mse_implied_sigma(event_shape)
@@ -78,8 +97,13 @@ class VAEConfig:
 
     @property
     def fixed_sigma(self):
-        """True for a Gaussian decoder whose sigma is not learned (an MSE-trained model)."""
-        return self.likelihood == "gaussian" and self.scale not in ("learned", "per_pixel")
+        """True for a (discretized) Gaussian decoder whose sigma is not learned (an MSE-trained model)."""
+        return self.likelihood in GAUSSIAN_LIKELIHOODS and self.scale not in ("learned", "per_pixel")
+
+    @property
+    def has_likelihood(self):
+        """False only for the Bernoulli decoder on grey values: BCE there is no probability of the data."""
+        return not (self.likelihood == "bernoulli" and not self.binarized)
 
 
 def keras_mse_implied_sigma(event_shape):
@@ -92,13 +116,21 @@ def keras_mse_implied_beta(event_shape, meant_sigma=1.0):
     return int(np.prod(event_shape)) / (2.0 * meant_sigma**2)
 
 
-def build_likelihood(config, event_shape):
+def build_likelihood(config, event_shape, num_levels=256):
+    """The likelihood layer; the discretized ones get ``num_bins = num_levels``, the data's L."""
     if config.likelihood == "bernoulli":
         return layers.IndependentBernoulli(event_shape)
     if config.likelihood == "continuous_bernoulli":
         return layers.IndependentContinuousBernoulli(event_shape)
+    if config.likelihood == "logistic_mixture":
+        return layers.DiscretizedLogisticMixture(event_shape, num_bins=int(num_levels))
+    if config.likelihood == "categorical":
+        return layers.IndependentCategorical(event_shape, num_bins=int(num_levels))
     sigma = config.sigma(event_shape)
-    return layers.IndependentNormal(event_shape, scale=sigma if sigma is not None else config.scale)
+    scale = sigma if sigma is not None else config.scale
+    if config.likelihood == "discretized_normal":
+        return layers.IndependentDiscretizedNormal(event_shape, scale=scale, num_bins=int(num_levels))
+    return layers.IndependentNormal(event_shape, scale=scale)
 
 
 def build_loss(config, event_shape):
@@ -112,12 +144,12 @@ def build_loss(config, event_shape):
     return losses.ScaledMSE(sigma=float(config.scale))
 
 
-def build_vae(config, event_shape, seed=0):
-    """An uncompiled MLP :class:`VAE` for ``config`` over images of ``event_shape``."""
+def build_vae(config, event_shape, seed=0, num_levels=256):
+    """An uncompiled MLP :class:`VAE` for ``config`` over images of ``event_shape`` with ``num_levels`` grey levels."""
     return VAE(
         encoder=networks.mlp_encoder(latent_dim=config.latent_dim, hidden=config.hidden),
         decoder=networks.mlp_decoder(hidden=config.hidden),
-        likelihood=build_likelihood(config, event_shape),
+        likelihood=build_likelihood(config, event_shape, num_levels),
         beta=config.beta,
         seed=seed,
     )

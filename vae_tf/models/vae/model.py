@@ -420,6 +420,19 @@ class VAE(keras.Model):
                 progbar.add(len(xb))
         return np.concatenate(out)
 
+    def bits_per_dim(self, x, num_levels=None, k=1000, seed=0, verbose=0):
+        """Bits per dimension of grey-level images ``x = k / (L - 1)``: ``-log2 P(k) / D``, averaged.
+
+        ``P(k)`` comes from :meth:`iwae_log_likelihood` with ``k`` samples: exact for a decoder
+        over the levels (discretized layers, Bernoulli on binary ``x``); for a continuous density,
+        the dequantized bound ``E_u[log p((k + u) / L)] - D log L`` on one fixed draw from ``seed``
+        (needs ``num_levels``, the data's ``L``). See :mod:`vae_tf.bits_per_dim`, which also gives
+        the bound's parts (:func:`vae_tf.bits_per_dim.evaluate_bits_per_dim`).
+        """
+        from vae_tf.bits_per_dim import evaluate_bits_per_dim
+
+        return evaluate_bits_per_dim(self, x, num_levels=num_levels, k=k, seed=seed, verbose=verbose)["bits_per_dim"]
+
     def _iwae_log_weights(self, x, n, seed):
         """``logsumexp_i log w_i`` over ``n`` samples per example of ``x``."""
         q = self.encode(x)

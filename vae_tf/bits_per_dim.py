@@ -1,0 +1,136 @@
+"""Bits per dimension of the integer image: one scale on which every likelihood can be ranked.
+
+An image of ``D`` pixels with ``L`` grey levels ``k_d = 0..L-1`` has a probability
+``P(k)``; its cost in bits per dimension is
+
+    bits/dim = -log2 P(k) / D = -log P(k) / (D ln 2),
+
+never negative, at most ``log2 L`` for the uniform model. How a VAE gets ``log P(k)``
+(Theis, van den Oord & Bethge, 2016):
+
+* **exactly**, up to the IWAE estimate of the marginal, for decoders that are distributions over
+  the levels (the discretized layers, on ``x = k / (L - 1)``) and for a Bernoulli on binary data;
+* **as a lower bound** for a continuous density ``p`` on ``[0, 1]^D`` (Gaussian, continuous
+  Bernoulli). Bin ``k`` is the cube ``[k/L, (k+1)/L)^D`` of volume ``L^-D``, so by Jensen
+
+      log P(k) = log E_u[p((k + u) / L)] - D log L >= E_u[log p((k + u) / L)] - D log L,
+
+  ``u ~ U[0, 1)^D``, estimated on one fixed dequantized draw per image. A model trained on the raw
+  grey values is scored in the same way, so a density that spiked on the grey levels pays for it.
+* not at all for the Bernoulli decoder trained with BCE on grey values: ``exp(-BCE)`` is neither
+  a probability of the levels nor a density on ``[0, 1]`` (it integrates to ``1/C(p) <= 1/2``).
+
+The first functions are the pure conversions; :func:`evaluate_bits_per_dim` applies them to a
+model (``VAE.bits_per_dim`` calls it).
+"""
+
+import math
+
+import numpy as np
+
+from vae_tf import layers
+from vae_tf.data import dequantize_static, grey_levels
+
+#: How a model's bits/dim was obtained.
+EXACT = "exact"
+DEQUANTIZED_BOUND = "dequantized bound"
+
+#: Why the Bernoulli decoder on grey values gets no bits/dim.
+NO_LIKELIHOOD_REASON = (
+    "a Bernoulli decoder (BCE) on grey values defines no probability of the image: exp(-BCE) is not a "
+    "distribution over the grey levels, nor a density on [0, 1] (it integrates to 1/C(p) <= 1/2); use a "
+    "discretized decoder, or the continuous Bernoulli on dequantized data")
+
+#: Floats of decoder parameters one IWAE chunk may hold (2^25 float32 = 128 MiB).
+_IWAE_PARAMETER_BUDGET = 2**25
+
+
+class NoLikelihoodError(ValueError):
+    """The model defines no probability of the data, so it has no bits/dim."""
+
+
+def nats_to_bits_per_dim(log_likelihood_nats, num_dims):
+    """``-log P / (D ln 2)``: a log-probability in nats of ``D`` values to bits per dimension."""
+    return -np.asarray(log_likelihood_nats, np.float64) / (int(num_dims) * math.log(2.0))
+
+
+def dequantized_bound(log_density_nats, num_dims, num_levels):
+    """``log p((k + u) / L) - D log L``: a density's log at a dequantized image to a bound on ``log P(k)``.
+
+    Averaged over ``u ~ U[0, 1)^D`` it is at most ``log P(k)``, where ``P(k)`` is the mass that
+    ``p`` puts on the cube ``[k/L, (k+1)/L)^D`` of the integer image ``k``.
+    """
+    return np.asarray(log_density_nats, np.float64) - int(num_dims) * math.log(int(num_levels))
+
+
+def scoring_kind(likelihood):
+    """``"discretized"``, ``"bernoulli"`` or ``"continuous"``: how a likelihood layer is scored."""
+    if getattr(likelihood, "num_bins", None) is not None:
+        return "discretized"
+    if isinstance(likelihood, layers.IndependentBernoulli):
+        return "bernoulli"
+    return "continuous"
+
+
+def scored_inputs(likelihood, x, num_levels=None, seed=0):
+    """``(y, method, L)``: what to evaluate the model's likelihood on for bits/dim of grey levels ``x``.
+
+    ``x`` holds grey levels ``k / (L - 1)``. Discretized decoders score ``x`` itself (``L`` is the
+    layer's ``num_bins``), a Bernoulli scores binary ``x`` (``L = 2``); both ``EXACT``. Continuous
+    densities score one fixed dequantized draw ``(k + u) / L`` from ``seed``
+    (:func:`vae_tf.data.dequantize_static`): ``DEQUANTIZED_BOUND``, which needs ``num_levels``.
+    Raises :class:`NoLikelihoodError` for a Bernoulli decoder on grey values.
+    """
+    x = np.asarray(x, np.float32)
+    kind = scoring_kind(likelihood)
+    if kind == "discretized":
+        levels = int(likelihood.num_bins)
+        if num_levels is not None and int(num_levels) != levels:
+            raise ValueError(f"The decoder models {levels} levels (num_bins) but num_levels={num_levels} was given.")
+        grey_levels(x, levels)  # the data must be on the decoder's grid
+        return x, EXACT, levels
+    if kind == "bernoulli":
+        if x.size and not np.all((x == 0) | (x == 1)):
+            raise NoLikelihoodError(f"No bits/dim: {NO_LIKELIHOOD_REASON}.")
+        if num_levels is not None and int(num_levels) != 2:
+            raise ValueError(f"A Bernoulli decoder models binary pixels (2 levels), not num_levels={num_levels}.")
+        return x, EXACT, 2
+    if num_levels is None:
+        raise ValueError("A continuous density needs num_levels (L, the data's grey levels, e.g. "
+                         "ImageData.num_levels: 256 for 8-bit images) to be scored on dequantized data.")
+    return dequantize_static(x, num_levels, seed), DEQUANTIZED_BOUND, int(num_levels)
+
+
+def log_probability_of_levels(log_likelihood_nats, num_dims, method, num_levels):
+    """``log P(k)`` in nats (exact) or its dequantized lower bound, from the model's log-likelihood of ``y``."""
+    if method == DEQUANTIZED_BOUND:
+        return dequantized_bound(log_likelihood_nats, num_dims, num_levels)
+    return np.asarray(log_likelihood_nats, np.float64)
+
+
+def iwae_max_rows(likelihood, max_rows=32768):
+    """Decoder rows per IWAE chunk so that one chunk's distribution parameters stay within 128 MiB.
+
+    A row holds the layer's parameters, or for a categorical its ``D x L`` logits (784 x 256 = 200,704
+    floats for MNIST, whatever rank its projection has).
+    """
+    per_row = likelihood.num_params() if hasattr(likelihood, "num_params") else int(np.prod(likelihood.event_shape))
+    if isinstance(likelihood, layers.IndependentCategorical):
+        per_row = max(per_row, int(np.prod(likelihood.event_shape)) * int(likelihood.num_bins))
+    return int(max(1, min(max_rows, _IWAE_PARAMETER_BUDGET // max(1, per_row))))
+
+
+def evaluate_bits_per_dim(model, x, num_levels=None, k=1000, seed=0, verbose=0):
+    """Bits/dim of grey-level images ``x = k / (L - 1)`` under ``model``, from the IWAE estimate.
+
+    Returns a dict: ``bits_per_dim`` (the mean over images, ``-mean log P / (D ln 2)``),
+    ``log_prob`` (mean ``log P(k)`` in nats, or its bound), ``log_likelihood`` (mean IWAE
+    estimate of the model's own log-likelihood of what it scored, nats), ``method``
+    (:data:`EXACT` or :data:`DEQUANTIZED_BOUND`), ``num_levels``, ``num_dims`` and ``k``.
+    """
+    y, method, levels = scored_inputs(model.likelihood, x, num_levels, seed)
+    d = int(np.prod(y.shape[1:]))
+    ll = model.iwae_log_likelihood(y, k=k, seed=seed, max_rows=iwae_max_rows(model.likelihood), verbose=verbose)
+    log_prob = float(np.mean(log_probability_of_levels(ll, d, method, levels)))
+    return {"bits_per_dim": float(nats_to_bits_per_dim(log_prob, d)), "log_prob": log_prob,
+            "log_likelihood": float(np.mean(ll)), "method": method, "num_levels": levels, "num_dims": d, "k": int(k)}
