@@ -7,6 +7,9 @@ Public API::
                                      IndependentContinuousBernoulli, DiagonalGaussianPosterior
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
+    vae_tf.callbacks                 KLWarmup, BetaSchedule, cyclical_annealing, ImageSummaries
+    vae_tf.objectives                ELBO (free bits), IWAEBound, the IWAE estimator
+    vae_tf.distributions             standard normal prior, its KL, sampling/log-density fast paths
     vae_tf.compare(...)              one VAE per loss on the same data; report.md, results.json, PNGs
     vae_tf.data                      MNIST / Fashion-MNIST / digits loaders, binarization, tf.data pipelines
     vae_tf.export_saved_model        SavedModel for TensorFlow Serving (vae_tf.export)
@@ -17,6 +20,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from vae_tf import layers, networks  # noqa: E402
+from vae_tf import callbacks, distributions, objectives  # noqa: E402
 from vae_tf.models import VAE  # noqa: E402
 from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
 from vae_tf.export import export_saved_model  # noqa: E402
@@ -27,11 +31,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "VAE",
+    "callbacks",
     "compare",
     "data",
     "diagonal_gaussian_kl",
+    "distributions",
     "export_saved_model",
     "layers",
     "networks",
+    "objectives",
     "standard_normal_prior",
 ]

@@ -24,6 +24,25 @@ tfd = tfp.distributions
 DEFAULT_STEPS_PER_EXECUTION = 8
 
 
+class _LogBeta(keras.callbacks.Callback):
+    """Adds the KL weight to each epoch's logs as ``beta``, as Keras' LR callbacks add ``learning_rate``.
+
+    Read once per epoch outside the compiled step, so training pays nothing for it; it runs after
+    the user's callbacks (a per-epoch schedule has set that epoch's value) and before ``History``.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["beta"] = float(self.model.beta.numpy())
+
+
+def _with_beta_logger(callbacks):
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks.append(_LogBeta())
+        return callbacks
+    return [*(callbacks or []), _LogBeta()]
+
+
 @keras.saving.register_keras_serializable(package="vae_tf")
 class VAE(keras.Model):
     """A VAE whose ``call`` returns the decoder distribution ``p(x | z)``, ``z ~ q(z | x)``.
@@ -210,7 +229,7 @@ class VAE(keras.Model):
             loss = loss + scale_for_replicas(tf.add_n(self.losses))
         return loss, (target, sample_weight, terms)
 
-    def _update_trackers(self, loss, extras, logs_beta=False):
+    def _update_trackers(self, loss, extras):
         target, sample_weight, terms = extras
         batch = tf.shape(target)[0]
         # `loss` is this replica's share of the global mean; report the replica's own mean.
@@ -221,11 +240,7 @@ class VAE(keras.Model):
         compiled = getattr(self, "_compile_metrics", None)
         if compiled is not None:
             compiled.update_state(target, terms.decoder_mean(), sample_weight)
-        logs = self.get_metrics_result()
-        if logs_beta:
-            # The KL weight this step trained with: fit's history logs it every epoch.
-            logs["beta"] = tf.convert_to_tensor(self.beta)
-        return self._as_step_outputs(logs)
+        return self._as_step_outputs(self.get_metrics_result())
 
     def _as_step_outputs(self, logs):
         # Keras 3 reduces step outputs across workers with strategy.reduce(MEAN, v, axis=0),
@@ -241,7 +256,7 @@ class VAE(keras.Model):
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(grads, self.trainable_variables)
-        return self._update_trackers(loss, extras, logs_beta=True)
+        return self._update_trackers(loss, extras)
 
     def test_step(self, data):
         loss, extras = self._losses_and_metrics(data, training=False)
@@ -289,6 +304,7 @@ class VAE(keras.Model):
             else:
                 self._check_data(validation_data, where="validation_data: ")
         self._ensure_built(x)
+        kwargs["callbacks"] = _with_beta_logger(kwargs.get("callbacks"))
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
