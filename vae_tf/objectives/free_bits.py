@@ -24,8 +24,7 @@ def kl_per_unit(q, prior, z):
     factors = []
     for name, dist in (("posterior q(z|x)", q), ("prior p(z)", prior)):
         base = getattr(dist, "distribution", None)
-        if not (isinstance(dist, tfd.Independent) and dist.reinterpreted_batch_ndims == 1
-                and base.event_shape.rank == 0):
+        if not (isinstance(dist, tfd.Independent) and dist.event_shape.rank == 1 and base.event_shape.rank == 0):
             raise ValueError(f"free_bits needs a {name} that factorises over latent units "
                              f"(tfd.Independent over a scalar distribution), got {type(dist).__name__}.")
         factors.append(base)

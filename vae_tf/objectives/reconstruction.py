@@ -73,8 +73,11 @@ def check_log_density_loss(loss, likelihood):
             f"objective='iwae' needs the reconstruction loss to be -log p(x|z) up to a constant: "
             f"ScaledMSE(sigma={loss.sigma:g}) is that only for IndependentNormal(scale={loss.sigma:g}), but the "
             f"likelihood has scale={likelihood.scale!r}. Use losses.NegativeLogLikelihood().")
-    name = getattr(getattr(loss, "loss", None), "__name__", None) or repr(getattr(loss, "loss", loss))
+    if isinstance(loss, KerasLossOnMean):
+        name = f"Keras' {loss.loss!r}" if isinstance(loss.loss, str) else f"the Keras loss {loss.loss!r}"
+    else:
+        name = type(loss).__name__
     raise ValueError(
         f"objective='iwae' needs the reconstruction loss to be -log p(x|z) up to a constant, and {name} "
-        f"with a {type(likelihood).__name__} decoder is not (the importance weights would be wrong). "
+        f"with the {type(likelihood).__name__} decoder is not (the importance weights would be wrong). "
         "Use losses.NegativeLogLikelihood(), which works with every likelihood.")
