@@ -103,6 +103,13 @@ def main():
     out["real_fit"] = history
     out["seed_state_replicas"] = [v.numpy().tolist() for v in strategy.experimental_local_results(real.seed_generator.state.value)]
     out["seed_state_after_fit"] = real.seed_generator.state.numpy().tolist()
+
+    # A KL warm-up under the strategy: the callback assigns beta in cross-replica context.
+    with strategy.scope():
+        warm = build(vae_tf.VAE, optimizer="adam")
+    history = warm.fit(x, epochs=3, batch_size=40, verbose=0, callbacks=[vae_tf.callbacks.KLWarmup(epochs=2)]).history
+    out["warmup_beta_history"] = history["beta"]
+    out["warmup_beta_replicas"] = [float(v.numpy()) for v in strategy.experimental_local_results(warm.beta.value)]
     print(json.dumps(out))
 
 

@@ -1,6 +1,7 @@
 """The benchmark scripts run end to end on tiny sizes and print their tables (no timing is asserted)."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -56,3 +57,37 @@ def test_train_throughput_rejects_bad_flags(args):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "train_throughput.py"), *args],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "error" in proc.stderr
+
+
+def test_quality_runs_the_same_code_path_at_a_tiny_budget(tmp_path):
+    """benchmarks/quality.py on the digits: seconds of training, k=8, 20 test images; the table is checked."""
+    out_json = tmp_path / "quality.json"
+    out = run_script("quality.py", "--dataset", "digits", "--minutes", "0.1", "--checkpoints", "0.05,0.1", "--k", "8",
+                     "--test-size", "20", "--objective", "iwae", "--num-samples", "2", "--kl-warmup", "2",
+                     "--lr-schedule", "cosine", "--batch-size", "50", "--json", str(out_json))
+    assert "| model | test set | training minutes | epochs | examples/s | test NLL (nats) | vs Burda (same objective) |" in out
+    assert "| Burda et al. 2015, VAE (k=1) | MNIST (dynamic) | n/a | 3280 | n/a | 86.76 | |" in out
+    assert "| Burda et al. 2015, IWAE k=5 |" in out and "| Burda et al. 2015, IWAE k=50 |" in out
+    ours = [line for line in out.splitlines() if line.startswith("| vae-tf iwae k=2 | digits, one fixed test binarization |")]
+    assert len(ours) == 2  # one row per checkpoint
+    result = json.loads(out_json.read_text())
+    rows = result["rows"]
+    assert [r["checkpoint_minutes"] for r in rows] == [0.05, 0.1]
+    for row in rows:
+        assert row["train_seconds"] >= 60 * row["checkpoint_minutes"] and row["epochs"] > 0
+        # -log p(x) of 8x8 binary images: positive, below 64 log 2 = 44 nats after any training at all.
+        (nll,) = row["nll"].values()
+        assert 0 < nll < 64 * math.log(2)
+    assert rows[1]["epochs"] > rows[0]["epochs"]
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--checkpoints", "5,90"], "beyond --minutes"),
+    (["--num-samples", "5"], "needs --objective iwae"),
+    (["--k", "0"], "argument --k: must be a positive integer"),
+])
+def test_quality_rejects_bad_flags(args, says):
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "quality.py"), *args],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr

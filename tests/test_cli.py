@@ -79,3 +79,53 @@ def test_train_resumes_after_a_kill_and_evaluate_reads_the_model(tmp_path):
     assert "test ELBO" in evaluated.stdout and "log p(x) (k=5)" in evaluated.stdout
     assert "test bits/dim" in evaluated.stdout and "(exact, 2 levels, k=5)" in evaluated.stdout
     assert "binarized" in evaluated.stdout
+
+
+@pytest.mark.parametrize("option, value, says", [
+    ("--free-bits", "-1", "argument --free-bits: must be a finite number >= 0, got '-1'"),
+    ("--hidden", "200,x", "argument --hidden: must be comma-separated positive layer widths"),
+    ("--num-samples", "0", "argument --num-samples: must be a positive integer, got '0'"),
+    ("--kl-warmup", "2.5", "argument --kl-warmup: must be an integer >= 0"),
+    ("--batch-size", "-3", "argument --batch-size: must be a positive integer"),
+    ("--latent-dim", "0", "argument --latent-dim: must be a positive integer"),
+    ("--objective", "vi", "argument --objective: invalid choice: 'vi'"),
+    ("--activation", "cube", "argument --activation: invalid choice: 'cube'"),
+    ("--lr-schedule", "step", "argument --lr-schedule: invalid choice: 'step'"),
+])
+def test_bad_train_option_is_one_line_and_exit_code_2(option, value, says, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", option, value])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2
+    assert says in err and err.count("\n") == 1 and err.startswith("vae-tf train: error:")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--num-samples", "5"], "num_samples=5 needs objective='iwae'"),
+    (["--objective", "iwae", "--num-samples", "3", "--free-bits", "1"], "free_bits applies to the ELBO"),
+    (["--config", "keras_mse", "--objective", "iwae", "--num-samples", "3"], "Keras' 'mse'"),
+])
+def test_train_options_that_do_not_go_together(args, says, tmp_path, capsys):
+    rc = cli.main(["train", "--train-size", "100", "--out", str(tmp_path / "m.keras"), *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and says in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_train_with_the_new_options(tmp_path):
+    model_path = tmp_path / "m.keras"
+    done = _vae_tf(["train", "--config", "bin_bernoulli_nll", "--epochs", "2", "--train-size", "300", "--latent-dim", "3",
+                    "--hidden", "24,16", "--activation", "tanh", "--kl-warmup", "2", "--objective", "iwae",
+                    "--num-samples", "3", "--lr-schedule", "cosine", "--batch-size", "50", "--quiet",
+                    "--out", str(model_path)])
+    assert done.returncode == 0, done.stderr[-2000:]
+    sidecar = json.loads((tmp_path / "m.keras.json").read_text())
+    assert sidecar["config"]["hidden"] == [24, 16] and sidecar["config"]["activation"] == "tanh"
+    assert (sidecar["config"]["objective"], sidecar["config"]["num_samples"]) == ("iwae", 3)
+    assert (sidecar["kl_warmup"], sidecar["lr_schedule"], sidecar["batch_size"]) == (2, "cosine", 50)
+    import keras
+    import vae_tf  # noqa: F401
+
+    model = keras.models.load_model(model_path)
+    assert (model.objective, model.num_samples, model.latent_dim) == ("iwae", 3, 3)
+    assert float(model.beta) == pytest.approx(0.5)  # epoch 2 of a 2-epoch warm-up: 1 * 1/2
+    assert [layer.units for layer in model.decoder.layers] == [24, 16]

@@ -81,6 +81,12 @@ def test_seed_stream_in_replica_context(report):
         assert np.all(np.isfinite(history[key])), key
 
 
+def test_kl_warmup_under_the_strategy(report):
+    # build() gives beta = 0.7; KLWarmup(epochs=2) sets 0, 0.35, 0.7, on both replicas.
+    np.testing.assert_allclose(report["warmup_beta_history"], [0.0, 0.35, 0.7], rtol=1e-6)
+    np.testing.assert_allclose(report["warmup_beta_replicas"], [0.7, 0.7], rtol=1e-6)
+
+
 MULTI_WORKER_SCRIPT = r"""
 import json, os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -5,7 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import vae_tf
-from vae_tf.models.vae.model import flat_event_view, reparameterized_sample
+from vae_tf.distributions import flat_event_view, reparameterized_sample
 
 tfd = tfp.distributions
 

@@ -97,7 +97,7 @@ def test_save_load_roundtrip_and_inference_methods(digits, tmp_path):
     path = str(tmp_path / "m.keras")
     model.save(path)
     again = keras.models.load_model(path)
-    assert again.beta == 0.5
+    assert again.beta_target == 0.5 and float(again.beta) == 0.5
     np.testing.assert_allclose(again.reconstruct(x[:10]).numpy(), model.reconstruct(x[:10]).numpy(), atol=1e-6)
     np.testing.assert_allclose(again.sample(4, seed=5).numpy(), model.sample(4, seed=5).numpy(), atol=1e-6)
     again.fit(x, epochs=1, batch_size=100, verbose=0)  # restored compile state trains on

@@ -8,9 +8,12 @@ Public API::
                                      discretized (exact for L-level images, x = k / (L - 1)):
                                      IndependentDiscretizedNormal, DiscretizedLogisticMixture,
                                      IndependentCategorical
-    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical
+    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical;
+                                     the standard normal prior, its KL, sampling/log-density fast paths
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
+    vae_tf.callbacks                 KLWarmup, BetaSchedule, cyclical_annealing, ImageSummaries
+    vae_tf.objectives                ELBO (free bits), IWAEBound, the IWAE estimator
     vae_tf.compare(...)              one VAE per loss on the same data, ranked by bits/dim; report.md, PNGs
     vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, num_levels,
                                      binarization, dequantization, tf.data pipelines
@@ -23,7 +26,8 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from vae_tf import distributions, layers, networks  # noqa: E402
+from vae_tf import layers, networks  # noqa: E402
+from vae_tf import callbacks, distributions, objectives  # noqa: E402
 from vae_tf.models import VAE  # noqa: E402
 from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
 from vae_tf.export import export_saved_model  # noqa: E402
@@ -35,6 +39,7 @@ __version__ = "0.1.0"
 __all__ = [
     "VAE",
     "bits_per_dim",
+    "callbacks",
     "compare",
     "data",
     "diagonal_gaussian_kl",
@@ -42,5 +47,6 @@ __all__ = [
     "export_saved_model",
     "layers",
     "networks",
+    "objectives",
     "standard_normal_prior",
 ]

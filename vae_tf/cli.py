@@ -9,8 +9,18 @@ from vae_tf.errors import UserInputError
 from vae_tf.training.commands import add_evaluate_command, add_train_command
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """A bad argument is one line, ``vae-tf train: error: argument --free-bits: ...``, and exit code 2.
+
+    argparse's default prints the whole usage first; subcommand parsers inherit this class.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="vae-tf", description="Variational autoencoders with honest likelihoods.")
+    parser = _OneLineErrorParser(prog="vae-tf", description="Variational autoencoders with honest likelihoods.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_compare_command(subparsers)
     add_train_command(subparsers)

@@ -1,5 +1,6 @@
 """``vae-tf train`` (one configuration, resumable, saved atomically) and ``vae-tf evaluate``."""
 
+import argparse
 import json
 import os
 import shutil
@@ -12,12 +13,68 @@ from vae_tf.models.vae.registry import DEFAULT_CONFIGS, resolve_configs
 
 #: Written next to the model (``m.keras.json``): the configuration and data it was trained on.
 SIDECAR_SUFFIX = ".json"
+#: Values of ``--activation`` (Keras activation names).
+ACTIVATIONS = ("relu", "tanh", "elu", "gelu", "selu", "silu", "softplus", "sigmoid")
+#: Values of ``--objective`` and ``--lr-schedule`` (as in vae_tf.objectives and vae_tf.training.schedules,
+#: repeated here so that `--help` does not wait for TensorFlow to load).
+OBJECTIVES = ("elbo", "iwae")
+LR_SCHEDULES = ("constant", "cosine", "exponential")
+
+
+# argparse types: a bad value is one line naming the option and exit code 2.
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
+def non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
+
+
+def positive_float(text):
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def hidden_sizes(text):
+    """``"200,200"`` -> ``(200, 200)``: layer widths, each a positive integer."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        sizes = tuple(int(p) for p in parts)
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"must be comma-separated positive layer widths such as 200,200, got {text!r}")
+    return sizes
 
 
 def _add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="digits", help="default: the built-in digits")
     p.add_argument("--data", default=None, help="local .npz with x_train, y_train, x_test, y_test")
-    p.add_argument("--batch-size", type=int, default=100)
+    p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=int, default=0)
 
 
@@ -26,9 +83,23 @@ def add_train_command(subparsers):
                               description="Trains one configuration; resumes from --backup-dir after a crash.")
     p.add_argument("--config", default="gauss_learned_sigma", help=f"one of {', '.join(DEFAULT_CONFIGS)}")
     _add_data_options(p)
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--latent-dim", type=int, default=16)
-    p.add_argument("--train-size", type=int, default=None, help="keep only this many training images")
+    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--latent-dim", type=positive_int, default=16)
+    p.add_argument("--hidden", type=hidden_sizes, default=None,
+                   help="MLP widths of encoder and decoder, e.g. 200,200 (default: the configuration's)")
+    p.add_argument("--activation", choices=ACTIVATIONS, default=None, help="hidden-layer activation (default relu)")
+    p.add_argument("--objective", choices=OBJECTIVES, default="elbo",
+                   help="elbo (default) or iwae: the importance-weighted bound with --num-samples samples")
+    p.add_argument("--num-samples", type=positive_int, default=1, help="k of the IWAE bound (default 1 = the ELBO)")
+    p.add_argument("--free-bits", type=non_negative_float, default=0.0,
+                   help="floor in nats on each latent unit's batch-averaged KL (default 0: off)")
+    p.add_argument("--kl-warmup", type=non_negative_int, default=0,
+                   help="raise beta linearly from 0 over this many epochs (default 0: off)")
+    p.add_argument("--learning-rate", type=positive_float, default=1e-3, help="Adam's learning rate (default 1e-3)")
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
+                   help="decay of the learning rate over the epochs: constant (default), cosine "
+                        "(to 1%%) or exponential (to 10%%)")
+    p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
     p.add_argument("--out", default="m.keras", help="model file (default m.keras), written atomically")
     p.add_argument("--backup-dir", default=None,
                    help="where keras.callbacks.BackupAndRestore keeps the state after each epoch "
@@ -41,8 +112,8 @@ def add_evaluate_command(subparsers):
     p = subparsers.add_parser("evaluate", help="ELBO, importance-sampled log-likelihood and MSE of a saved model")
     p.add_argument("model", help="a .keras file written by `vae-tf train`")
     _add_data_options(p)
-    p.add_argument("--k", type=int, default=1000, help="importance samples (default 1000)")
-    p.add_argument("--test-size", type=int, default=None, help="keep only this many test images")
+    p.add_argument("--k", type=positive_int, default=1000, help="importance samples (default 1000)")
+    p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
     p.add_argument("--binarize", choices=("auto", "none", "static"), default="auto",
                    help="auto: binarize (one fixed draw) when the model was trained on binarized pixels")
     p.set_defaults(func=run_evaluate_command)
@@ -53,7 +124,17 @@ def run_train_command(args):
     from vae_tf.training import fit_vae, save_model_atomically
     from vae_tf.training.checkpointing import backed_up_epoch, exit_hook_from_env
 
+    from vae_tf.errors import UserInputError
+    from vae_tf.objectives import check_log_density_loss, reconstruction_loss_for
+    from vae_tf.models.vae.config import build_loss
+
     (config,) = resolve_configs([args.config], latent_dim=args.latent_dim)
+    changes = dict(objective=args.objective, num_samples=args.num_samples, free_bits=args.free_bits)
+    if args.hidden is not None:
+        changes["hidden"] = args.hidden
+    if args.activation is not None:
+        changes["activation"] = args.activation
+    config = config.replace(**changes)
     images = load_dataset(args.dataset, path=args.data, train_size=args.train_size)
     backup_dir = args.backup_dir or args.out + ".backup"
     done = backed_up_epoch(backup_dir)
@@ -61,14 +142,22 @@ def run_train_command(args):
     if done:
         print(f"Resuming from {backup_dir}: {done} of {args.epochs} epochs already done.")
     keras.utils.set_random_seed(args.seed)
-    model = build_vae(config, images.event_shape, seed=args.seed, num_levels=images.num_levels or 2)
+    try:  # objective, samples and free bits that do not go together, or a loss IWAE cannot weight with
+        model = build_vae(config, images.event_shape, seed=args.seed, num_levels=images.num_levels or 2)
+        if config.objective == "iwae":
+            check_log_density_loss(reconstruction_loss_for(build_loss(config, images.event_shape)), model.likelihood)
+    except ValueError as err:
+        raise UserInputError(f"{config.name}: {err}") from None
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False), *exit_hook_from_env()]
     result = fit_vae(model, config, images, args.epochs, batch_size=args.batch_size, seed=args.seed,
-                     verbose=0 if args.quiet else 1, callbacks=callbacks)
+                     verbose=0 if args.quiet else 1, callbacks=callbacks, learning_rate=args.learning_rate,
+                     lr_schedule=args.lr_schedule, kl_warmup=args.kl_warmup)
     save_model_atomically(model, args.out)
     with open(args.out + SIDECAR_SUFFIX, "w") as f:
         json.dump({"config": config.to_dict(), "dataset": images.name, "source": images.source,
-                   "epochs": args.epochs, "seed": args.seed}, f, indent=2)
+                   "epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
+                   "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
+                   "kl_warmup": args.kl_warmup}, f, indent=2)
     # Only now is the backup redundant: a kill before the save above resumes from the last epoch.
     shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "

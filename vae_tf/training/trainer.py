@@ -1,13 +1,16 @@
 """Fitting a VAE configuration on an :class:`~vae_tf.data.ImageData`, with timing."""
 
 import dataclasses
+import math
 import time
 from typing import NamedTuple
 
 import keras
 
+from vae_tf.callbacks import KLWarmup
 from vae_tf.data import binarize_static, dequantize_static, make_dataset
 from vae_tf.models.vae.config import CONTINUOUS_LIKELIHOODS, build_loss
+from vae_tf.training.schedules import learning_rate_schedule
 
 #: Seed offsets of the fixed validation and test draws (binarization or dequantization).
 VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 1, 2
@@ -86,8 +89,12 @@ def prepare_splits(config, data, seed=0):
 
 
 def fit_vae(model, config, data, epochs, batch_size=100, seed=0, verbose=1, callbacks=(), learning_rate=1e-3,
-            jit_compile="auto"):
+            jit_compile="auto", lr_schedule="constant", kl_warmup=0):
     """Compiles ``model`` with ``config``'s loss and fits it on ``data``; returns a :class:`TrainingResult`.
+
+    ``lr_schedule`` (``"constant"``, ``"cosine"``, ``"exponential"``) decays Adam's ``learning_rate``
+    over the ``epochs`` (:mod:`vae_tf.training.schedules`); ``kl_warmup=N > 0`` adds
+    ``vae_tf.callbacks.KLWarmup(epochs=N)``.
 
     ``examples_per_second`` counts training images over the training phases of epochs 2..n
     (:class:`EpochTimer`; epoch 1 also compiles); ``seconds`` is the whole ``fit`` wall-clock,
@@ -97,8 +104,10 @@ def fit_vae(model, config, data, epochs, batch_size=100, seed=0, verbose=1, call
     x_train, x_val, _, train_options = prepare_splits(config, data, seed)
     train = make_dataset(x_train, batch_size, shuffle=True, seed=seed, **train_options)
     val = make_dataset(x_val, batch_size, shuffle=False)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=build_loss(config, data.event_shape),
-                  jit_compile=jit_compile)
+    total_steps = epochs * math.ceil(len(x_train) / batch_size)
+    optimizer = keras.optimizers.Adam(learning_rate_schedule(lr_schedule, learning_rate, total_steps))
+    model.compile(optimizer=optimizer, loss=build_loss(config, data.event_shape), jit_compile=jit_compile)
+    callbacks = [*callbacks, *([KLWarmup(epochs=kl_warmup)] if kl_warmup else [])]
     timer = EpochTimer()
     start = time.perf_counter()
     history = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose,

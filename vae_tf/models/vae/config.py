@@ -43,7 +43,8 @@ class VAEConfig:
         binarized: train on dynamically binarized pixels (scored on a static draw).
         dequantized: train on dynamically dequantized pixels ``(k + u) / L`` (continuous
             densities only; every continuous density is scored on a static dequantized draw).
-        latent_dim, hidden, beta: the architecture and the KL weight.
+        latent_dim, hidden, activation, beta: the architecture and the KL weight.
+        objective, num_samples, free_bits: ``VAE(objective=, num_samples=, free_bits=)``.
         description: one line for reports.
     """
 
@@ -57,6 +58,10 @@ class VAEConfig:
     hidden: tuple = (200, 200)
     beta: float = 1.0
     description: str = ""
+    activation: str = "relu"
+    objective: str = "elbo"
+    num_samples: int = 1
+    free_bits: float = 0.0
 
     def __post_init__(self):
         if self.likelihood not in LIKELIHOODS:
@@ -147,9 +152,12 @@ def build_loss(config, event_shape):
 def build_vae(config, event_shape, seed=0, num_levels=256):
     """An uncompiled MLP :class:`VAE` for ``config`` over images of ``event_shape`` with ``num_levels`` grey levels."""
     return VAE(
-        encoder=networks.mlp_encoder(latent_dim=config.latent_dim, hidden=config.hidden),
-        decoder=networks.mlp_decoder(hidden=config.hidden),
+        encoder=networks.mlp_encoder(latent_dim=config.latent_dim, hidden=config.hidden, activation=config.activation),
+        decoder=networks.mlp_decoder(hidden=config.hidden, activation=config.activation),
         likelihood=build_likelihood(config, event_shape, num_levels),
         beta=config.beta,
         seed=seed,
+        objective=config.objective,
+        num_samples=config.num_samples,
+        free_bits=config.free_bits,
     )

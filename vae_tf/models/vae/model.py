@@ -1,6 +1,9 @@
-"""The variational autoencoder (Kingma & Welling, 2014) as a subclassed Keras 3 model."""
+"""The variational autoencoder (Kingma & Welling, 2014) as a subclassed Keras 3 model.
 
-import math
+The model holds the networks, the prior, the KL weight and the latent noise; the objectives it
+trains on live in :mod:`vae_tf.objectives`, the distribution-level fast paths in
+:mod:`vae_tf.distributions`.
+"""
 
 import numpy as np
 import tensorflow as tf
@@ -8,7 +11,10 @@ import tensorflow_probability as tfp
 import keras
 
 from losses import NegativeLogLikelihood
-from losses.reduction import reduce_per_example, scale_for_replicas, sum_over_event_dims
+from losses.reduction import scale_for_replicas
+from vae_tf.distributions import reparameterized_sample, standard_normal_prior
+from vae_tf.distributions import diagonal_gaussian_kl  # noqa: F401  (re-exported by vae_tf.models.vae)
+from vae_tf.objectives import check_log_density_loss, get_objective, iwae_log_likelihood, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
 tfd = tfp.distributions
@@ -18,86 +24,23 @@ tfd = tfp.distributions
 DEFAULT_STEPS_PER_EXECUTION = 8
 
 
-def standard_normal_prior(latent_dim, dtype=tf.float32):
-    """``p(z) = N(0, I)`` over ``latent_dim`` units."""
-    zeros = tf.zeros([latent_dim], dtype)
-    return tfd.Independent(tfd.Normal(zeros, tf.ones_like(zeros)), reinterpreted_batch_ndims=1)
+class _LogBeta(keras.callbacks.Callback):
+    """Adds the KL weight to each epoch's logs as ``beta``, as Keras' LR callbacks add ``learning_rate``.
 
-
-def diagonal_gaussian_kl(z_mean, z_log_var):
-    """``KL(N(mu, diag sigma^2) || N(0, I))`` per example (Kingma & Welling, 2014, appendix B).
-
-    Formula: ``0.5 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``.
-    """
-    return 0.5 * tf.reduce_sum(tf.square(z_mean) + tf.exp(z_log_var) - 1.0 - z_log_var, axis=-1)
-
-
-def reparameterized_sample(q, seed, sample_shape=()):
-    """A reparameterised draw from ``q`` with the same law as ``q.sample(sample_shape, seed=seed)``.
-
-    For ``q = Independent(Normal(mu, sigma))`` it computes ``z = mu + sigma * eps``,
-    ``eps ~ N(0, I)`` drawn with the Philox generator named explicitly; any
-    other ``q`` falls back to ``q.sample``. Why: TFP leaves the generator to
-    TensorFlow's "auto-select", which under XLA on CPU cost about 30x Philox
-    (3.9 ms against 0.13 ms for a 100x50 draw, more than the whole encoder).
-    """
-    base = getattr(q, "distribution", None)
-    if not (isinstance(q, tfd.Independent) and type(base) is tfd.Normal):
-        return q.sample(sample_shape, seed=seed)
-    loc, scale = base.loc, base.scale
-    batch_shape = tf.broadcast_dynamic_shape(tf.shape(loc), tf.shape(scale))
-    shape = tf.concat([tf.reshape(tf.cast(sample_shape, tf.int32), [-1]), batch_shape], 0)
-    eps = tf.random.stateless_normal(shape, seed=seed, dtype=loc.dtype, alg="philox")
-    return loc + scale * eps
-
-
-def flat_event_view(px, x):
-    """``(p', x')``: ``px`` and ``x`` with the event flattened to one axis, ``log p'(x') = log p(x)``.
-
-    Why: likelihood layers reshape their parameters to the image shape, e.g.
-    ``(28, 28, 1)``, and XLA on CPU vectorises element-wise work along the
-    minor axis, here of size 1: TFP's Bernoulli log-density ran at ~18 ns per
-    pixel on that layout against ~7 ns on ``(rows, 784)``. ``(px, x)`` come back
-    unchanged unless ``px`` is ``Independent`` over an element-wise distribution
-    whose parameters all have the full ``(rows, *event_shape)`` shape.
-    """
-    if not isinstance(px, tfd.Independent) or x.shape.rank is None or x.shape.rank <= 2:
-        return px, x
-    base = px.distribution
-    if base.batch_shape.rank != x.shape.rank or base.event_shape.rank != 0:
-        return px, x
-    rows = tf.shape(x)[0]
-    flat = {}
-    for name in type(base).parameter_properties():
-        value = base.parameters.get(name)
-        if value is None:
-            continue
-        value = tf.convert_to_tensor(value)
-        if value.shape.rank != x.shape.rank:
-            return px, x
-        flat[name] = tf.reshape(value, (rows, -1))
-    return tfd.Independent(base.copy(**flat), reinterpreted_batch_ndims=1), tf.reshape(x, (rows, -1))
-
-
-class _KerasLossOnMean:
-    """Adapts a Keras loss (``"mse"``, a function or a ``keras.losses.Loss``) to receive ``p.mean()``.
-
-    Keras' string and function losses average over every value, as Keras does:
-    ``"mse"`` is ``mean_d (x_d - mu_d)^2`` per example.
+    Read once per epoch outside the compiled step, so training pays nothing for it; it runs after
+    the user's callbacks (a per-epoch schedule has set that epoch's value) and before ``History``.
     """
 
-    def __init__(self, loss):
-        self.fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        if not callable(self.fn):
-            raise ValueError(f"Unknown loss {loss!r}.")
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["beta"] = float(self.model.beta.numpy())
 
-    def __call__(self, y_true, px, sample_weight=None):
-        mean = tf.cast(px.mean(), y_true.dtype)
-        if isinstance(self.fn, keras.losses.Loss):
-            return self.fn(y_true, mean, sample_weight)
-        values = tf.convert_to_tensor(self.fn(y_true, mean))
-        axes = tf.range(1, tf.rank(values))
-        return reduce_per_example(tf.reduce_mean(values, axis=axes), sample_weight)
+
+def _with_beta_logger(callbacks):
+    if isinstance(callbacks, keras.callbacks.CallbackList):
+        callbacks.append(_LogBeta())
+        return callbacks
+    return [*(callbacks or []), _LogBeta()]
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -105,40 +48,58 @@ class VAE(keras.Model):
     """A VAE whose ``call`` returns the decoder distribution ``p(x | z)``, ``z ~ q(z | x)``.
 
     Training minimises ``loss(x, p(x|z)) + beta * KL(q(z|x) || p(z))`` averaged
-    over the batch. The model adds the KL term itself (analytic when TFP knows
-    it, e.g. diagonal Gaussians; a one-sample Monte-Carlo estimate otherwise), so
-    the loss given to ``compile`` is only the reconstruction term:
-    ``losses.NegativeLogLikelihood()`` (the default), ``losses.ScaledMSE``,
-    ``losses.BinaryCrossentropy``, or any Keras loss, which then receives the
-    mean of ``p(x|z)``.
+    over the batch (``objective="elbo"``). The model adds the KL term itself
+    (analytic when TFP knows it, e.g. diagonal Gaussians; a one-sample
+    Monte-Carlo estimate otherwise), so the loss given to ``compile`` is only
+    the reconstruction term: ``losses.NegativeLogLikelihood()`` (the default),
+    ``losses.ScaledMSE``, ``losses.BinaryCrossentropy``, or any Keras loss,
+    which then receives the mean of ``p(x|z)``.
 
-    ``fit`` reports ``loss``, ``kl`` and ``reconstruction_nll``; the last is the
-    true ``-log p(x|z)`` under the likelihood whatever loss trained the model,
-    so runs with different losses can be compared on one scale.
+    ``fit`` reports ``loss``, ``kl``, ``reconstruction_nll`` and ``beta``; the
+    reconstruction NLL is the true ``-log p(x|z)`` under the likelihood whatever
+    loss trained the model, so runs with different losses compare on one scale.
 
     Args:
         encoder: a layer mapping ``x`` to ``q(z|x)`` (e.g. ``networks.mlp_encoder``).
         decoder: a layer mapping ``z`` to features (e.g. ``networks.mlp_decoder``).
         likelihood: a distribution layer (e.g. ``layers.IndependentNormal``).
-        beta: weight of the KL term, >= 0 (1 gives the ELBO).
+        beta: weight of the KL term, >= 0 (1 gives the ELBO). It initialises the
+            non-trainable variable :attr:`beta`, which schedules such as
+            ``vae_tf.callbacks.KLWarmup`` move during training (towards this value,
+            kept as :attr:`beta_target`).
         prior: a TFP distribution over ``z``; default ``N(0, I)``. A custom
             prior is not saved with the model.
         seed: seed of the model's own random stream (the latent samples).
+        objective: ``"elbo"`` (default) or ``"iwae"``: the k-sample importance-weighted
+            bound of Burda et al. (2015), ``vae_tf.objectives.IWAEBound``; ``loss`` then
+            reports the negative bound. ``num_samples=1`` is exactly ELBO training.
+        num_samples: ``k`` of the IWAE bound (``objective="iwae"`` only).
+        free_bits: ``lambda >= 0`` nats: floor on each latent unit's batch-averaged KL
+            (Kingma et al., 2016); 0 (default) is off. The reported ``kl`` stays the true KL.
     """
 
-    def __init__(self, encoder, decoder, likelihood, beta=1.0, prior=None, seed=None, **kwargs):
+    def __init__(self, encoder, decoder, likelihood, beta=1.0, prior=None, seed=None, objective="elbo",
+                 num_samples=1, free_bits=0.0, **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
-        self.beta = check_beta(beta)
+        self.beta_target = check_beta(beta)
+        # A variable, not a Python float: a compiled (XLA) step reads its current value, so a
+        # schedule can move it without retracing; it is saved and restored with the weights.
+        self.beta = self.add_weight(shape=(), dtype="float32", trainable=False, name="beta",
+                                    initializer=keras.initializers.Constant(self.beta_target))
+        self._objective = get_objective(objective, num_samples, free_bits)
+        self.objective = objective
+        self.num_samples = int(num_samples)
+        self.free_bits = float(free_bits)
         self._prior = prior
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.reconstruction_nll_tracker = keras.metrics.Mean(name="reconstruction_nll")
-        self._reconstruction_loss = NegativeLogLikelihood()
+        self.reconstruction_loss = NegativeLogLikelihood()
 
     # -- structure -----------------------------------------------------------
 
@@ -192,6 +153,13 @@ class VAE(keras.Model):
         """
         return reparameterized_sample(q, self._next_seed())
 
+    def sample_latents(self, q, x, num_samples):
+        """``num_samples`` reparameterised draws per example, ``(num_samples, batch, latent_dim)``.
+
+        The noise hook of the IWAE objective, as :meth:`sample_latent` is of the ELBO.
+        """
+        return reparameterized_sample(q, self._next_seed(), sample_shape=num_samples)
+
     def _forward(self, x, training=None):
         q = self.encode(x, training=training)
         z = self.sample_latent(q, x)
@@ -228,12 +196,10 @@ class VAE(keras.Model):
             jit_compile = not kwargs.get("run_eagerly", False) and not distributed
         if steps_per_execution is None:
             steps_per_execution = 1 if distributed else DEFAULT_STEPS_PER_EXECUTION
-        if loss is None:
-            self._reconstruction_loss = NegativeLogLikelihood()
-        elif getattr(loss, "accepts_distribution", False):
-            self._reconstruction_loss = loss
-        else:
-            self._reconstruction_loss = _KerasLossOnMean(loss)
+        reconstruction_loss = reconstruction_loss_for(loss)
+        if self._objective.name == "iwae":
+            check_log_density_loss(reconstruction_loss, self.likelihood)
+        self.reconstruction_loss = reconstruction_loss
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
 
@@ -257,31 +223,23 @@ class VAE(keras.Model):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         target = x if y is None else y
         target = tf.cast(target, "float32")
-        q, z, px = self._forward(x, training=training)
-        kl = self.kl_divergence(q, z)
-        px_flat, target_flat = flat_event_view(px, target)
-        nll = sum_over_event_dims(-px_flat.log_prob(target_flat))
-        if getattr(self._reconstruction_loss, "accepts_distribution", False):
-            # The package's losses sum over the event, so the flat view gives the same value, faster.
-            reconstruction = self._reconstruction_loss(target_flat, px_flat, sample_weight)
-        else:
-            reconstruction = self._reconstruction_loss(target, px, sample_weight)
-        loss = reconstruction + reduce_per_example(self.beta * kl, sample_weight)
+        terms = self._objective(self, x, target, sample_weight, training=training)
+        loss = terms.loss
         if self.losses:
             loss = loss + scale_for_replicas(tf.add_n(self.losses))
-        return loss, (target, px, sample_weight, kl, nll)
+        return loss, (target, sample_weight, terms)
 
     def _update_trackers(self, loss, extras):
-        target, px, sample_weight, kl, nll = extras
+        target, sample_weight, terms = extras
         batch = tf.shape(target)[0]
         # `loss` is this replica's share of the global mean; report the replica's own mean.
         n = tf.distribute.get_strategy().num_replicas_in_sync
         self.loss_tracker.update_state(loss * n, sample_weight=batch)
-        self.kl_tracker.update_state(kl, sample_weight=sample_weight)
-        self.reconstruction_nll_tracker.update_state(nll, sample_weight=sample_weight)
+        self.kl_tracker.update_state(terms.kl, sample_weight=sample_weight)
+        self.reconstruction_nll_tracker.update_state(terms.reconstruction_nll, sample_weight=sample_weight)
         compiled = getattr(self, "_compile_metrics", None)
         if compiled is not None:
-            compiled.update_state(target, px.mean(), sample_weight)
+            compiled.update_state(target, terms.decoder_mean(), sample_weight)
         return self._as_step_outputs(self.get_metrics_result())
 
     def _as_step_outputs(self, logs):
@@ -346,6 +304,7 @@ class VAE(keras.Model):
             else:
                 self._check_data(validation_data, where="validation_data: ")
         self._ensure_built(x)
+        kwargs["callbacks"] = _with_beta_logger(kwargs.get("callbacks"))
         return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
@@ -392,7 +351,8 @@ class VAE(keras.Model):
         a lower bound on ``log p(x)`` that tightens as ``k`` grows (``k=1`` is the ELBO).
 
         The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder
-        rows and combined with a running log-sum-exp, so memory does not grow with ``k``.
+        rows and combined with a running log-sum-exp, so memory does not grow with ``k``
+        (:func:`vae_tf.objectives.iwae_log_likelihood`).
         """
         k = check_positive_int(k, "k")
         max_rows = check_positive_int(max_rows, "max_rows")
@@ -400,25 +360,8 @@ class VAE(keras.Model):
             batch_size = check_positive_int(batch_size, "batch_size")
         x = check_images(x, self.likelihood)
         self._ensure_built(x)
-        if batch_size is None:
-            batch_size = max(1, max_rows // k)
-        chunk = max(1, min(k, max_rows // batch_size))
-        fn = self._compiled("iwae", self._iwae_log_weights, jit_compile=True)
-        rng = np.random.default_rng(seed)
-        out = []
-        progbar = keras.utils.Progbar(len(x), unit_name="example") if verbose else None
-        for start in range(0, len(x), batch_size):
-            xb = tf.constant(x[start:start + batch_size])
-            total = None
-            for done in range(0, k, chunk):
-                n = min(chunk, k - done)
-                seed_t = tf.constant(rng.integers(0, 2**31 - 1, size=2), tf.int32)
-                lse = fn(xb, tf.constant(n), seed_t)
-                total = lse if total is None else tf.experimental.numpy.logaddexp(total, lse)
-            out.append((total - math.log(k)).numpy())
-            if progbar is not None:
-                progbar.add(len(xb))
-        return np.concatenate(out)
+        return iwae_log_likelihood(self, x, k=k, batch_size=batch_size, max_rows=max_rows, seed=seed,
+                                   verbose=verbose)
 
     def bits_per_dim(self, x, num_levels=None, k=1000, seed=0, verbose=0):
         """Bits per dimension of grey-level images ``x = k / (L - 1)``: ``-log2 P(k) / D``, averaged.
@@ -432,19 +375,6 @@ class VAE(keras.Model):
         from vae_tf.bits_per_dim import evaluate_bits_per_dim
 
         return evaluate_bits_per_dim(self, x, num_levels=num_levels, k=k, seed=seed, verbose=verbose)["bits_per_dim"]
-
-    def _iwae_log_weights(self, x, n, seed):
-        """``logsumexp_i log w_i`` over ``n`` samples per example of ``x``."""
-        q = self.encode(x)
-        z = reparameterized_sample(q, seed, sample_shape=n)  # (n, batch, latent)
-        b = tf.shape(x)[0]
-        px = self.decode(tf.reshape(z, (-1, self.latent_dim)))
-        x_rep = tf.reshape(tf.broadcast_to(tf.cast(x, tf.float32)[None], tf.concat([[n], tf.shape(x)], 0)),
-                           tf.concat([[-1], tf.shape(x)[1:]], 0))
-        px_flat, x_flat = flat_event_view(px, x_rep)
-        log_px = tf.reshape(px_flat.log_prob(x_flat), (n, b))
-        log_w = log_px + self.prior().log_prob(z) - q.log_prob(z)
-        return tf.reduce_logsumexp(log_w, axis=0)
 
     def _compiled(self, key, fn, jit_compile=False):
         cache = self.__dict__.setdefault("_tf_function_cache", {})
@@ -462,10 +392,20 @@ class VAE(keras.Model):
             encoder=keras.saving.serialize_keras_object(self.encoder),
             decoder=keras.saving.serialize_keras_object(self.decoder),
             likelihood=keras.saving.serialize_keras_object(self.likelihood),
-            beta=self.beta,
+            beta=self.beta_target,
             seed=self.seed,
+            objective=self.objective,
+            num_samples=self.num_samples,
+            free_bits=self.free_bits,
         )
         return config
+
+    def load_own_variables(self, store):
+        # Files written before beta became a variable hold none of the model's own variables:
+        # keep beta at the configured value rather than refuse to load them.
+        if len(store.keys()) == 0 and len(self._trainable_variables + self._non_trainable_variables) == 1:
+            return
+        super().load_own_variables(store)
 
     @classmethod
     def from_config(cls, config):

@@ -1,0 +1,124 @@
+"""KL-weight schedules (warm-up, any schedule) and TensorBoard image summaries."""
+
+import glob
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import keras
+
+import vae_tf
+from vae_tf.callbacks import BetaSchedule, ImageSummaries, KLWarmup, cyclical_annealing, image_grid
+
+
+def make_vae(beta=1.0, latent=4, **kwargs):
+    return vae_tf.VAE(
+        encoder=vae_tf.networks.mlp_encoder(latent_dim=latent, hidden=(32,)),
+        decoder=vae_tf.networks.mlp_decoder(hidden=(32,)),
+        likelihood=vae_tf.layers.IndependentBernoulli((8, 8, 1)),
+        beta=beta,
+        seed=1,
+        **kwargs,
+    )
+
+
+@pytest.fixture(scope="module")
+def binary_digits(digits):
+    return (digits[:400] > 0.5).astype("float32")
+
+
+def test_warmup_raises_beta_as_scheduled_and_the_compiled_step_reads_it(binary_digits, tmp_path):
+    x = binary_digits
+    model = make_vae(beta=0.8)
+    model.compile(optimizer="adam")  # the default path: XLA and 8 steps per execution
+    assert model.jit_compile and model.steps_per_execution > 1
+    warmup = KLWarmup(epochs=3)
+    h = model.fit(x, epochs=2, batch_size=50, verbose=0, callbacks=[warmup]).history
+    np.testing.assert_allclose(h["beta"], [0.0, 0.8 / 3], rtol=1e-6)
+    # Each epoch's loss is reconstruction + beta * KL with that epoch's beta: the compiled step
+    # read the variable's new value (a Python float would have been baked in at the first trace).
+    for loss, nll, kl, beta in zip(h["loss"], h["reconstruction_nll"], h["kl"], h["beta"]):
+        np.testing.assert_allclose(loss, nll + beta * kl, rtol=1e-4)
+    assert abs(h["loss"][1] - h["reconstruction_nll"][1]) > 0.1  # beta * KL is really there in epoch 2
+
+    path = str(tmp_path / "warm.keras")
+    model.save(path)
+    again = keras.models.load_model(path)
+    assert again.beta_target == pytest.approx(0.8)
+    assert float(again.beta) == pytest.approx(0.8 / 3)  # the current value survives the round trip
+    h2 = again.fit(x, epochs=5, initial_epoch=2, batch_size=50, verbose=0, callbacks=[KLWarmup(epochs=3)]).history
+    np.testing.assert_allclose(h2["beta"], [1.6 / 3, 0.8, 0.8], rtol=1e-6)
+    for loss, nll, kl, beta in zip(h2["loss"], h2["reconstruction_nll"], h2["kl"], h2["beta"]):
+        np.testing.assert_allclose(loss, nll + beta * kl, rtol=1e-4)
+
+
+@pytest.mark.parametrize("steps_per_execution", [1, 4])
+def test_per_step_warmup_follows_the_global_step(binary_digits, steps_per_execution):
+    model = make_vae(beta=0.5)
+    model.compile(optimizer="adam", jit_compile=False, steps_per_execution=steps_per_execution)
+    h = model.fit(binary_digits, epochs=2, batch_size=50, verbose=0, callbacks=[KLWarmup(steps=40)]).history
+    # 8 steps per epoch; beta is set before each compiled call from the step it starts at.
+    for epoch, beta in enumerate(h["beta"]):
+        last_call_start = ((epoch + 1) * 8 - 1) // steps_per_execution * steps_per_execution
+        assert beta == pytest.approx(0.5 * last_call_start / 40)
+
+
+def test_beta_schedule_cyclical_and_bad_values(binary_digits):
+    fn = cyclical_annealing(period=4, ramp_fraction=0.5, beta=2.0)
+    assert [fn(t) for t in range(6)] == [0.0, 1.0, 2.0, 2.0, 0.0, 1.0]
+    model = make_vae()
+    model.compile(optimizer="adam", jit_compile=False)
+    h = model.fit(binary_digits[:100], epochs=5, batch_size=50, verbose=0, callbacks=[BetaSchedule(fn)]).history
+    assert h["beta"] == [0.0, 1.0, 2.0, 2.0, 0.0]
+    with pytest.raises(ValueError, match="beta=nan at epoch 0"):
+        model.fit(binary_digits[:100], epochs=1, verbose=0, callbacks=[BetaSchedule(lambda e: float("nan"))])
+    with pytest.raises(ValueError, match="exactly one"):
+        KLWarmup()
+    with pytest.raises(ValueError, match="unit"):
+        BetaSchedule(fn, unit="batch")
+
+
+def test_beta_is_logged_without_a_schedule(binary_digits):
+    model = make_vae(beta=0.25)
+    model.compile(optimizer="adam", jit_compile=False)
+    h = model.fit(binary_digits[:100], epochs=2, batch_size=50, verbose=0, validation_data=binary_digits[:50]).history
+    assert h["beta"] == [0.25, 0.25] and "val_beta" not in h
+
+
+def read_images(log_dir):
+    """``{(tag, step): decoded image}`` from the event files under ``log_dir``."""
+    found = {}
+    for path in glob.glob(os.path.join(log_dir, "**", "events.out.tfevents.*"), recursive=True):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.metadata.plugin_data.plugin_name == "images":
+                    encoded = tf.make_ndarray(value.tensor)  # [width, height, png, ...]
+                    found[(value.tag, event.step)] = tf.io.decode_png(encoded[2]).numpy()
+    return found
+
+
+def test_image_summaries_write_images_next_to_tensorboard_scalars(binary_digits, tmp_path):
+    log_dir = str(tmp_path / "logs")
+    model = make_vae()
+    model.compile(optimizer="adam", jit_compile=False)
+    model.fit(binary_digits, epochs=2, batch_size=50, verbose=0,
+              callbacks=[keras.callbacks.TensorBoard(log_dir), ImageSummaries(log_dir, binary_digits[:5], num_samples=9)])
+    assert sorted(os.listdir(log_dir)) == ["images", "train"]
+    images = read_images(log_dir)
+    assert set(images) == {(tag, step) for tag in ("reconstructions", "samples") for step in (0, 1)}
+    # 5 originals above their 5 reconstructions: 2 rows x 5 columns of 8x8 tiles with 1-pixel gaps.
+    assert images[("reconstructions", 1)].shape == (2 * 9 + 1, 5 * 9 + 1, 1)
+    assert images[("samples", 0)].shape == (3 * 9 + 1, 3 * 9 + 1, 1)
+    assert images[("samples", 0)].std() > 0  # not a blank picture
+
+
+def test_image_grid_and_bad_event_shapes():
+    grid = image_grid(np.zeros((5, 2, 3, 1)), columns=2, pad=1)
+    assert grid.shape == (1, 3 * 3 + 1, 2 * 4 + 1, 1)
+    assert grid[0, 1:3, 1:4, 0].max() == 0 and grid[0, 0, :, 0].min() == 1
+    model = vae_tf.VAE(vae_tf.networks.mlp_encoder(2, (8,)), vae_tf.networks.mlp_decoder((8,)),
+                       vae_tf.layers.IndependentBernoulli((10,)))
+    model.compile(jit_compile=False)
+    with pytest.raises(ValueError, match="event_shape is \\(10,\\)"):
+        model.fit(np.zeros((20, 10), "float32"), epochs=1, verbose=0, callbacks=[ImageSummaries("unused", np.zeros((2, 10)))])
