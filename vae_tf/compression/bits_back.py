@@ -66,6 +66,7 @@ class CodingStats:
     prior_bits: float
     posterior_bits: float
     seconds: float
+    passes: int = 1
 
     @property
     def net_bits(self):
@@ -179,9 +180,11 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
     first_posterior = coding.posterior_weights(coding.images_to_inputs(levels[:batches[0][1]])).numpy()
     num_seed_words = math.ceil(coded_entropy_bits(first_posterior) / 32) + _SPARE_WORDS
     pass_ = _encode(coding, levels, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
+    passes = 1
     for _ in range(_MAX_EXTRA_PASSES):
         if pass_.shortfall_bits <= 0:
             break
+        passes += 1
         # A batch expected to pop more bits than the stack held (when an image costs fewer
         # bits than its posterior's entropy, e.g. small images with unused latents, the
         # 1, 2, 4, ... ramp outruns the stack): popped from a near-empty stack, z is no longer
@@ -201,7 +204,7 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
         count=len(levels), num_dims=len(levels) * coding.event_size, file_bytes=len(data),
         header_bytes=file_format.header_size(data), payload_bits=32 * len(payload), seed_bits=32 * num_seed_words,
         pixel_bits=pass_.pixel_bits, prior_bits=pass_.prior_bits, posterior_bits=pass_.posterior_bits,
-        seconds=time.perf_counter() - start_time)
+        seconds=time.perf_counter() - start_time, passes=passes)
     return data, stats
 
 
