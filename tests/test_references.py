@@ -50,9 +50,11 @@ def test_binary_images_are_one_bit_pngs_and_constant_images_cost_almost_nothing(
     binary = (rng.random((20, 16, 16)) < 0.5).astype(np.uint8)
     rows = {r["name"]: r for r in reference_rows(binary, image_codecs=True)}
     assert MARGINALS not in rows
-    assert rows["PNG"]["bits_per_dim"] < 8 * 1.0 / 1  # far below a byte per pixel: a 1-bit PNG
+    # Random bits: an 8-bit PNG needs more than 8 bits/dim (a byte per pixel plus the container),
+    # a 1-bit PNG about 1 bit plus the container (~70 bytes per 256-pixel image).
+    assert rows["PNG"]["bits_per_dim"] < 4
     constant = np.zeros((200, 16, 16), np.uint8)
-    assert all(r["bits_per_dim"] < 0.01 for r in reference_rows(constant, image_codecs=False))
+    assert all(r["bits_per_dim"] < 0.05 for r in reference_rows(constant, image_codecs=False))
 
 
 def test_float_images_are_refused():
