@@ -39,7 +39,12 @@ LIKELIHOODS = {
     "normal_per_pixel": lambda: vae_tf.layers.IndependentNormal(EVENT, scale="per_pixel"),
     "bernoulli": lambda: vae_tf.layers.IndependentBernoulli(EVENT),
     "continuous_bernoulli": lambda: vae_tf.layers.IndependentContinuousBernoulli(EVENT),
+    # The digits are k / 16: 17 grey levels.
+    "discretized_normal": lambda: vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", num_bins=17),
+    "discretized_logistic_mixture": lambda: vae_tf.layers.DiscretizedLogisticMixture(EVENT, num_components=3, num_bins=17),
+    "categorical": lambda: vae_tf.layers.IndependentCategorical(EVENT, num_bins=17, rank=4),
 }
+DISCRETIZED = ("discretized_normal", "discretized_logistic_mixture", "categorical")
 
 # Run in a fresh interpreter: loads each SavedModel by tag and calls its signatures by name.
 LOADER = textwrap.dedent(
@@ -79,6 +84,7 @@ LOADER = textwrap.dedent(
             ("nan", "encode", {"x": tf.fill([2, 8, 8, 1], float("nan"))}),
             ("num", "sample", {"num": tf.constant(0), "seed": tf.constant(1)}),
             ("range", "serving_default", {"x": tf.fill([2, 8, 8, 1], 255.0)}),
+            ("off_grid", "elbo", {"x": tf.fill([2, 8, 8, 1], 0.3)}),
         ]:
             try:
                 sigs[name](**kwargs)
@@ -243,9 +249,17 @@ def test_bad_requests_give_clear_errors_in_the_fresh_process(exported, label, me
 
 
 def test_unit_interval_decoders_refuse_unscaled_pixels(exported):
-    for key in ("bernoulli", "continuous_bernoulli"):
+    for key in ("bernoulli", "continuous_bernoulli") + DISCRETIZED:
         kind, text = exported["report"]["models"][key]["errors"]["range"]
         assert kind == "InvalidArgumentError" and "needs pixels in [0, 1]" in text
+
+
+def test_discretized_decoders_refuse_pixels_off_their_grid(exported):
+    for key in DISCRETIZED:
+        kind, text = exported["report"]["models"][key]["errors"]["off_grid"]
+        assert kind == "InvalidArgumentError" and "needs pixels on the grid k / 16" in text, key
+    for key in ("normal_per_pixel", "bernoulli", "continuous_bernoulli"):
+        assert exported["report"]["models"][key]["errors"]["off_grid"] is None, key
 
 
 def test_cli_prints_the_signatures(exported):

@@ -4,7 +4,11 @@ Public API::
 
     vae_tf.VAE                       the model (call returns p(x|z))
     vae_tf.layers                    IndependentNormal, IndependentBernoulli,
-                                     IndependentContinuousBernoulli, DiagonalGaussianPosterior
+                                     IndependentContinuousBernoulli, DiagonalGaussianPosterior;
+                                     discretized (exact for L-level images, x = k / (L - 1)):
+                                     IndependentDiscretizedNormal, DiscretizedLogisticMixture,
+                                     IndependentCategorical
+    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
     vae_tf.compare(...)              one VAE per loss on the same data; report.md, results.json, PNGs
@@ -16,7 +20,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from vae_tf import layers, networks  # noqa: E402
+from vae_tf import distributions, layers, networks  # noqa: E402
 from vae_tf.models import VAE  # noqa: E402
 from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
 from vae_tf.export import export_saved_model  # noqa: E402
@@ -30,6 +34,7 @@ __all__ = [
     "compare",
     "data",
     "diagonal_gaussian_kl",
+    "distributions",
     "export_saved_model",
     "layers",
     "networks",

@@ -22,6 +22,10 @@ Signatures (``D`` is the model's ``event_shape``, ``L`` its ``latent_dim``)::
 ``(seed, 0)``, then the mean of ``p(x | z)``.
 
 The served ELBO is deterministic: see :func:`serving_elbo`.
+
+Inputs are checked in the graph: shape, finiteness, ``[0, 1]`` for Bernoulli-type
+and discretized decoders, and for a discretized decoder with ``num_bins = L``
+that every pixel is on the grid ``k / (L - 1)``.
 """
 
 import os
@@ -32,6 +36,7 @@ import tensorflow as tf
 import keras
 
 from vae_tf.layers import DiagonalGaussianPosterior, IndependentBernoulli, IndependentContinuousBernoulli
+from vae_tf.validation import GRID_TOLERANCE, discrete_levels
 
 #: Signature name -> (input names, output names), as written into the SavedModel.
 SIGNATURES = {
@@ -119,7 +124,10 @@ class _ServingGraph:
 
     def __init__(self, model):
         self.model = model
-        self.unit_interval = isinstance(model.likelihood, (IndependentBernoulli, IndependentContinuousBernoulli))
+        self.levels = discrete_levels(model.likelihood)
+        self.unit_interval = self.levels is not None or isinstance(
+            model.likelihood, (IndependentBernoulli, IndependentContinuousBernoulli)
+        )
 
     def _checked_images(self, x):
         checks = [_trailing_shape_check(x, "x", self.model.event_shape),
@@ -129,6 +137,14 @@ class _ServingGraph:
             message = f"the {name} decoder needs pixels in [0, 1] (0..255 pixels? divide by 255)"
             checks += [tf.debugging.assert_greater_equal(x, 0.0, message=message),
                        tf.debugging.assert_less_equal(x, 1.0, message=message)]
+        if self.levels is not None:
+            # A discretized decoder's log_prob would silently round an off-grid pixel to its nearest level.
+            top = self.levels - 1
+            scaled = x * float(top)
+            message = (f"the {type(self.model.likelihood).__name__} decoder (num_bins={self.levels}) needs "
+                       f"pixels on the grid k / {top}, k = 0..{top}, not dequantized or rescaled values")
+            checks.append(tf.debugging.assert_less_equal(tf.abs(scaled - tf.round(scaled)), GRID_TOLERANCE,
+                                                         message=message))
         with tf.control_dependencies(checks):
             return tf.identity(x)
 

@@ -25,7 +25,61 @@ def check_beta(beta):
 def _requires_unit_interval(likelihood):
     from vae_tf.layers import IndependentBernoulli, IndependentContinuousBernoulli
 
-    return isinstance(likelihood, (IndependentBernoulli, IndependentContinuousBernoulli))
+    return isinstance(likelihood, (IndependentBernoulli, IndependentContinuousBernoulli)) or (
+        discrete_levels(likelihood) is not None
+    )
+
+
+def discrete_levels(likelihood):
+    """``L`` for a discretized decoder (pixels must be ``k / (L - 1)``), else None."""
+    from vae_tf.layers import DiscretizedLogisticMixture, IndependentCategorical, IndependentDiscretizedNormal
+
+    if isinstance(likelihood, (IndependentDiscretizedNormal, DiscretizedLogisticMixture, IndependentCategorical)):
+        return int(likelihood.num_bins)
+    return None
+
+
+#: How far ``x (L - 1)`` may be from an integer and still count as level ``k`` (float32 k / (L - 1) is within 1e-4).
+GRID_TOLERANCE = 1e-3
+
+
+def _fewest_levels(values, max_levels=256):
+    """The smallest ``L' <= max_levels`` whose grid ``k / (L' - 1)`` holds every value, or None."""
+    values = np.unique(values)
+    for levels in range(2, max_levels + 1):
+        scaled = values * (levels - 1)
+        if np.all(np.abs(scaled - np.round(scaled)) <= GRID_TOLERANCE):
+            return levels
+    return None
+
+
+def check_levels(arr, likelihood, name="Data"):
+    """Pixels of a discretized decoder with ``num_bins = L`` must be on the grid ``k / (L - 1)``.
+
+    Raises ``ValueError`` for any value with ``|x (L - 1) - round(x (L - 1))| > 1e-3``,
+    e.g. dequantized ``(k + u) / L`` data, or digits ``k / 16`` given to a 256-level
+    decoder; the message says what to pass instead. Does nothing for other decoders.
+    """
+    levels = discrete_levels(likelihood)
+    if levels is None or arr.size == 0:
+        return
+    scaled = arr * np.float32(levels - 1)
+    off = np.abs(scaled - np.round(scaled)) > GRID_TOLERANCE
+    if not off.any():
+        return
+    bad = tuple(int(i) for i in np.argwhere(off)[0])
+    fits = _fewest_levels(arr.reshape(-1)[:100000])
+    if fits is not None:
+        hint = f"these data look like {fits} grey levels k / {fits - 1}: build the decoder with num_bins={fits}"
+    else:
+        hint = (f"pass the integer image as k / {levels - 1} (e.g. uint8 pixels: x.astype('float32') / 255 with "
+                f"num_bins=256), not dequantized (k + u) / L data, which are for continuous decoders such as "
+                f"IndependentNormal")
+    raise ValueError(
+        f"A {type(likelihood).__name__} decoder with num_bins={levels} models pixels k / {levels - 1}, "
+        f"k = 0..{levels - 1}; {name} has {arr[bad]:g} at index {bad}, i.e. {scaled[bad]:.4g} / {levels - 1}, "
+        f"off that grid ({int(off.sum())} values are): {hint}."
+    )
 
 
 def check_sample_weight(sample_weight, num_examples, name="sample_weight"):
@@ -56,8 +110,10 @@ def check_images(x, likelihood=None, name="Data"):
     Raises ``ValueError`` for: no data (``None``) or non-numeric data; an
     empty batch; a shape that does not match the likelihood's event shape; NaN
     or Inf values; integer pixels above 1 (0..255 images that were not scaled
-    to [0, 1]); values outside [0, 1] for a Bernoulli or continuous Bernoulli
-    decoder. ``name`` says which input is at fault (e.g. ``"Targets y"``).
+    to [0, 1]); values outside [0, 1] for a Bernoulli, continuous Bernoulli or
+    discretized decoder; values off the grid ``k / (L - 1)`` of a discretized
+    decoder with ``num_bins = L`` (:func:`check_levels`). ``name`` says which
+    input is at fault (e.g. ``"Targets y"``).
     """
     if x is None:
         raise ValueError(f"{name}: got None; pass an array of shape (batch, *event_shape).")
@@ -93,4 +149,5 @@ def check_images(x, likelihood=None, name="Data"):
             raise ValueError(
                 f"A {type(likelihood).__name__} decoder needs pixels in [0, 1]; {name} span [{lo:g}, {hi:g}]{hint}."
             )
+    check_levels(arr, likelihood, name)
     return arr

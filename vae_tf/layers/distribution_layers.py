@@ -123,11 +123,12 @@ class _DistributionLayer(_ProjectedLayer):
         return {**super().get_config(), "event_shape": list(self.event_shape), "project": self.project}
 
 
-@keras.saving.register_keras_serializable(package="vae_tf")
-class IndependentNormal(_DistributionLayer):
-    """``p(x | h) = prod_d N(x_d; mu_d(h), sigma_d^2)`` over ``event_shape``.
+class _GaussianParameterLayer(_DistributionLayer):
+    """A Gaussian's ``(loc, scale)`` over ``event_shape``, the scale fixed, learned or per pixel.
 
-    ``-log p(x) = sum_d (x_d - mu_d)^2 / (2 sigma_d^2) + sum_d log sigma_d + (D/2) log 2 pi``.
+    The machinery shared by :class:`IndependentNormal` and
+    ``IndependentDiscretizedNormal``: subclasses turn :meth:`loc_and_scale`
+    into their distribution.
 
     Args:
         event_shape: shape of one example, e.g. ``(28, 28, 1)``.
@@ -137,19 +138,22 @@ class IndependentNormal(_DistributionLayer):
         min_scale: lower bound of a learned or predicted sigma (see
             :func:`bounded_scale`).
         project: own the Dense projection from features (default) or take
-            ready parameters.
+            ready parameters: ``D`` means, then (per-pixel sigma) ``D`` raw
+            log-sigmas; or a convolutional output ``(batch, H, W, 2C)`` whose
+            first ``C`` channels are means and last ``C`` raw log-sigmas.
     """
 
     def __init__(self, event_shape, scale=1.0, min_scale=1e-3, project=True, **kwargs):
+        name = type(self).__name__
         if isinstance(scale, str):
             if scale not in SCALE_MODES:
-                raise ValueError(f"scale must be a float > 0 or one of {SCALE_MODES}, got {scale!r}")
+                raise ValueError(f"{name}: scale must be a float > 0 or one of {SCALE_MODES}, got {scale!r}")
         else:
             scale = float(scale)
             if not scale > 0 or not math.isfinite(scale):
-                raise ValueError(f"IndependentNormal: a fixed scale (sigma) must be > 0, got {scale!r}")
+                raise ValueError(f"{name}: a fixed scale (sigma) must be > 0, got {scale!r}")
         if not min_scale > 0:
-            raise ValueError(f"min_scale must be > 0, got {min_scale!r}")
+            raise ValueError(f"{name}: min_scale must be > 0, got {min_scale!r}")
         super().__init__(event_shape, project=project, num_params=self.params_size(event_shape, scale), **kwargs)
         self.scale = scale
         self.min_scale = float(min_scale)
@@ -173,23 +177,44 @@ class IndependentNormal(_DistributionLayer):
             return None
         return tf.constant(self.scale, self.compute_dtype)
 
-    def call(self, inputs):
+    def loc_and_scale(self, inputs):
+        """``(loc, scale)``, each float32 ``(batch, *event_shape)`` (a shared sigma is broadcast)."""
         if self.scale == "per_pixel" and not self.project and inputs.shape.rank > 2:
             # A convolutional decoder's output (batch, H, W, 2C): mean and log-sigma channels.
             check_finite_features(inputs, self.name)
             loc, log_scale = tf.split(tf.cast(inputs, self.compute_dtype), 2, axis=-1)
-            scale = bounded_scale(log_scale, self.min_scale)
-            return self.independent(tfd.Normal(self.reshape_event(loc), self.reshape_event(scale)))
+            return self.reshape_event(loc), self.reshape_event(bounded_scale(log_scale, self.min_scale))
         params = self.parameters_from(inputs)
         if self.scale == "per_pixel":
             loc, log_scale = tf.split(params, 2, axis=-1)
-            scale = bounded_scale(log_scale, self.min_scale)
-            return self.independent(tfd.Normal(self.reshape_event(loc), self.reshape_event(scale)))
+            return self.reshape_event(loc), self.reshape_event(bounded_scale(log_scale, self.min_scale))
         loc = self.reshape_event(params)
-        return self.independent(tfd.Normal(loc, tf.broadcast_to(self.current_scale(), tf.shape(loc))))
+        # Full-shape parameters: the training step's flat view reshapes every parameter (model.flat_event_view).
+        return loc, tf.broadcast_to(self.current_scale(), tf.shape(loc))
 
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "min_scale": self.min_scale}
+
+
+@keras.saving.register_keras_serializable(package="vae_tf")
+class IndependentNormal(_GaussianParameterLayer):
+    """``p(x | h) = prod_d N(x_d; mu_d(h), sigma_d^2)`` over ``event_shape``.
+
+    ``-log p(x) = sum_d (x_d - mu_d)^2 / (2 sigma_d^2) + sum_d log sigma_d + (D/2) log 2 pi``.
+
+    Args:
+        event_shape: shape of one example, e.g. ``(28, 28, 1)``.
+        scale: a float (fixed sigma), ``"learned"`` (one shared trainable
+            log-sigma, the sigma-VAE / calibrated decoder) or ``"per_pixel"``
+            (sigma predicted by the network for every value).
+        min_scale: lower bound of a learned or predicted sigma (see
+            :func:`bounded_scale`).
+        project: own the Dense projection from features (default) or take
+            ready parameters.
+    """
+
+    def call(self, inputs):
+        return self.independent(tfd.Normal(*self.loc_and_scale(inputs)))
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
