@@ -50,7 +50,7 @@ def _trained_digits_model(decoder, epochs=8):
     levels = DECODERS[decoder][1]
     k = _digit_levels(levels)
     model = _model(decoder, (8, 8, 1))
-    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
     model.fit((k[:1500, ..., None] / (levels - 1)).astype("float32"), epochs=epochs, batch_size=100, verbose=0)
     return model, k[1500:]
 
@@ -82,10 +82,11 @@ def test_round_trip_is_exact_on_an_mnist_subset(decoder, mnist_path):
         levels = 256
     make = DECODERS[decoder][0]
     keras.utils.set_random_seed(1)
+    # Untrained weights: exactness does not depend on them, and random weights are a harder test
+    # (flat posteriors, skewed level probabilities) than a trained model's.
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(8, hidden=(64,)), vae_tf.networks.mlp_decoder(hidden=(64,)),
                        make((28, 28, 1), levels), seed=1)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    model.fit((x[..., None] / (levels - 1)).astype("float32"), epochs=1, batch_size=50, verbose=0)
+    model.build((None, 28, 28, 1))
     data = compress(model, x, batch_size=64)
     back = decompress(model, data)
     assert back.dtype == np.uint8 and back.shape == (150, 28, 28)
