@@ -14,6 +14,7 @@ Public API::
     vae_tf.compare(...)              one VAE per loss on the same data; report.md, results.json, PNGs
     vae_tf.data                      MNIST / Fashion-MNIST / digits loaders, binarization, tf.data pipelines
     vae_tf.export_saved_model        SavedModel for TensorFlow Serving (vae_tf.export)
+    vae_tf.compression               compress / decompress: lossless bits-back coding with a trained VAE
 """
 
 import os
@@ -26,12 +27,14 @@ from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noq
 from vae_tf.export import export_saved_model  # noqa: E402
 from vae_tf import data  # noqa: E402
 from vae_tf.compare import compare  # noqa: E402
+from vae_tf import compression  # noqa: E402
 
 __version__ = "0.1.0"
 
 __all__ = [
     "VAE",
     "compare",
+    "compression",
     "data",
     "diagonal_gaussian_kl",
     "distributions",

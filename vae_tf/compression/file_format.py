@@ -22,6 +22,7 @@ import struct
 
 import numpy as np
 
+from vae_tf.compression.quantization import CODER_PRECISION
 from vae_tf.errors import CompressedFileError
 
 MAGIC = b"VAETFBB\n"
@@ -45,6 +46,7 @@ class FileHeader:
         seed, seed_words: the initial random words on the stack (bits-back's start-up cost).
         payload_words, payload_sha256: the ANS stack's length and hash.
         name: the array's name in the ``.npz`` it came from (``decompress`` writes it back under it).
+        coder_precision: bits of the coder's fixed-point probabilities (constriction's 24).
     """
 
     shape: tuple
@@ -63,6 +65,7 @@ class FileHeader:
     payload_words: int
     payload_sha256: str
     name: str = "x_test"
+    coder_precision: int = CODER_PRECISION
 
     def to_json(self):
         d = dataclasses.asdict(self)
@@ -117,6 +120,9 @@ def unpack(data, source="the data"):
         header = FileHeader.from_json(data[_PREAMBLE.size:end])
     except (ValueError, TypeError, UnicodeDecodeError) as err:
         raise CompressedFileError(f"{source} has a corrupt header ({err}).") from None
+    if header.coder_precision != CODER_PRECISION:
+        raise CompressedFileError(f"{source} was coded at {header.coder_precision}-bit precision; this vae-tf codes "
+                                  f"at {CODER_PRECISION} bits.")
     payload = data[end:]
     expected = 4 * header.payload_words
     if len(payload) < expected:
