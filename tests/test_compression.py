@@ -139,10 +139,18 @@ def _flip_payload_byte(data):
     return bytes(corrupt)
 
 
+def _flip_header_byte(data):
+    corrupt = bytearray(data)
+    at = bytes(data).index(b'"batch_size":') + len(b'"batch_size":')
+    corrupt[at] = ord("9") if corrupt[at] != ord("9") else ord("8")
+    return bytes(corrupt)
+
+
 BAD_FILES = {
     "truncated": (lambda data: data[:-7], "truncated"),
     "truncated_header": (lambda data: data[:30], "truncated"),
     "corrupt_payload": (_flip_payload_byte, "corrupt"),
+    "corrupt_header": (_flip_header_byte, "corrupt"),
     "not_a_vae_tf_file": (lambda data: b"PK\x03\x04" + data[4:], "not a vae-tf compressed file"),
     "empty": (lambda data: b"", "not a vae-tf compressed file"),
 }

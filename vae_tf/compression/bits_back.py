@@ -152,11 +152,11 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
     progbar = _progress(len(levels), verbose)
     for index, (lo, hi) in enumerate(batches):
         x = levels[lo:hi]
-        posterior = first_posterior if index == 0 else coding.posterior_weights(coding.images_to_inputs(x)).numpy()
+        posterior = first_posterior if index == 0 else coding.posterior_weights(x)
         shortfall = max(shortfall, coded_entropy_bits(posterior) - coder.num_valid_bits())
         z = coder.decode(categorical, posterior)
         posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
-        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim)).numpy()
+        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
         symbols = x.reshape(-1)
         coder.encode_reverse(symbols, categorical, pixels)
         pixel_bits -= float(np.sum(coded_log2_probabilities(pixels, symbols)))
@@ -173,11 +173,11 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
     start_time = time.perf_counter()
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    coding = CodingModel(model, latent_bits)
+    coding = CodingModel.for_model(model, latent_bits, batch_size)
     arr, levels = _as_levels(images, coding)
     batches = coding_batches(len(levels), int(batch_size))
 
-    first_posterior = coding.posterior_weights(coding.images_to_inputs(levels[:batches[0][1]])).numpy()
+    first_posterior = coding.posterior_weights(levels[:batches[0][1]])
     num_seed_words = math.ceil(coded_entropy_bits(first_posterior) / 32) + _SPARE_WORDS
     pass_ = _encode(coding, levels, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
     passes = 1
@@ -249,7 +249,7 @@ def decompress(model, data, verbose=0, source="the data"):
         raise CompressedFileError(
             f"{source} was compressed with another model (weights fingerprint {header.model_fingerprint}, "
             f"this model's is {fingerprint}); decompress it with the model that wrote it.")
-    coding = CodingModel(model, header.latent_bits)
+    coding = CodingModel.for_model(model, header.latent_bits, header.batch_size)
     if coding.num_levels != header.num_levels or coding.event_shape != header.event_shape:
         raise CompressedFileError(f"{source} holds {header.num_levels}-level images of shape {header.event_shape}; "
                                   f"the model codes {coding.num_levels} levels of shape {coding.event_shape}.")
@@ -263,10 +263,10 @@ def decompress(model, data, verbose=0, source="the data"):
     progbar = _progress(header.count, verbose)
     for lo, hi in reversed(coding_batches(header.count, header.batch_size)):
         z = coder.decode(prior, (hi - lo) * coding.latent_dim)
-        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim)).numpy()
+        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
         x = coder.decode(categorical, pixels).reshape((hi - lo,) + coding.event_shape)
         levels[lo:hi] = x
-        coder.encode_reverse(z, categorical, coding.posterior_weights(coding.images_to_inputs(x)).numpy())
+        coder.encode_reverse(z, categorical, coding.posterior_weights(x))
         if progbar is not None:
             progbar.add(hi - lo)
     left = coder.get_compressed()

@@ -11,7 +11,7 @@ Layout (all integers little-endian)::
 
 The header holds what the decoder needs and what it checks: the images' shape, dtype and
 count; their SHA-256; the model's weight fingerprint; the coder parameters (latent bits,
-batch size, seed words); the payload's length and SHA-256. A file is checked in full
+batch size, seed words); the payload's length, and a SHA-256 of header and payload. A file is checked in full
 (magic, version, length, payload hash, model fingerprint) before any decoding starts.
 """
 
@@ -44,7 +44,8 @@ class FileHeader:
         latent_bits: each latent unit is coded as one of ``2^latent_bits`` equal-prior-mass bins.
         batch_size: the largest coding batch; the schedule is ``coding_batches(count, batch_size)``.
         seed, seed_words: the initial random words on the stack (bits-back's start-up cost).
-        payload_words, payload_sha256: the ANS stack's length and hash.
+        payload_words: the ANS stack's length in 32-bit words.
+        payload_sha256: SHA-256 of the header (this field blank) and the payload.
         name: the array's name in the ``.npz`` it came from (``decompress`` writes it back under it).
         coder_precision: bits of the coder's fixed-point probabilities (constriction's 24).
     """
@@ -91,11 +92,18 @@ def images_sha256(images):
     return digest.hexdigest()
 
 
+def _content_sha256(header, payload):
+    """SHA-256 of the header (with this hash left blank) and the payload: any flipped byte shows."""
+    digest = hashlib.sha256(dataclasses.replace(header, payload_sha256="").to_json())
+    digest.update(payload)
+    return digest.hexdigest()
+
+
 def pack(header, payload_words):
     """The file's bytes from a header and the payload (``uint32`` words)."""
     payload = np.asarray(payload_words, dtype="<u4").tobytes()
-    header = dataclasses.replace(header, payload_words=len(payload) // 4,
-                                 payload_sha256=hashlib.sha256(payload).hexdigest())
+    header = dataclasses.replace(header, payload_words=len(payload) // 4, payload_sha256="")
+    header = dataclasses.replace(header, payload_sha256=_content_sha256(header, payload))
     blob = header.to_json()
     return _PREAMBLE.pack(MAGIC, VERSION, len(blob)) + blob + payload
 
@@ -130,6 +138,6 @@ def unpack(data, source="the data"):
             f"{source} is truncated: {len(payload)} of {expected} payload bytes ({len(data)} bytes in all).")
     if len(payload) > expected:
         raise CompressedFileError(f"{source} has {len(payload) - expected} unexpected bytes after its payload.")
-    if hashlib.sha256(payload).hexdigest() != header.payload_sha256:
-        raise CompressedFileError(f"{source} is corrupt: its payload does not match the SHA-256 in its header.")
+    if _content_sha256(header, payload) != header.payload_sha256:
+        raise CompressedFileError(f"{source} is corrupt: its header and payload do not match the SHA-256 it holds.")
     return header, np.frombuffer(payload, dtype="<u4").astype(np.uint32)
