@@ -91,3 +91,17 @@ def test_quality_rejects_bad_flags(args, says):
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "quality.py"), *args],
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compression_benchmark_prints_the_table_on_digits(tmp_path):
+    out_json = tmp_path / "compression.json"
+    out = run_script("compression.py", "--datasets", "digits", "--minutes", "0.02", "--k", "3", "--latent-dim", "4",
+                     "--hidden", "32", "--no-image-codecs", "--json", str(out_json))
+    assert "| digits | bits/dim | vs LZMA | notes |" in out
+    for label in ("vae-tf compress (the file)", "model -ELBO", "model IWAE (k=3)", "gzip -9", "LZMA -9e",
+                  "per-pixel marginals"):
+        assert f"| {label} |" in out
+    assert "(exact)" in out and "than LZMA's" in out
+    (result,) = json.loads(out_json.read_text())["results"]
+    assert result["num_levels"] == 17 and result["test_images"] == 297
+    assert result["file_bits_per_dim"] > result["coded_bits_per_dim"] > 0

@@ -20,6 +20,7 @@ Public API::
     vae_tf.bits_per_dim              bits/dim of integer images: conversions, the dequantized bound
                                      (VAE.bits_per_dim(x, num_levels, k) applies them to a model)
     vae_tf.export_saved_model        SavedModel for TensorFlow Serving (vae_tf.export)
+    vae_tf.compression               compress / decompress: lossless bits-back coding with a trained VAE
 """
 
 import os
@@ -33,6 +34,7 @@ from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noq
 from vae_tf.export import export_saved_model  # noqa: E402
 from vae_tf import bits_per_dim, data  # noqa: E402
 from vae_tf.compare import compare  # noqa: E402
+from vae_tf import compression  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -41,6 +43,7 @@ __all__ = [
     "bits_per_dim",
     "callbacks",
     "compare",
+    "compression",
     "data",
     "diagonal_gaussian_kl",
     "distributions",

@@ -5,6 +5,7 @@ import os
 import sys
 
 from vae_tf.compare.command import add_compare_command
+from vae_tf.compression.command import add_compression_commands
 from vae_tf.errors import UserInputError
 from vae_tf.training.commands import add_evaluate_command, add_train_command
 
@@ -26,6 +27,7 @@ def build_parser():
     add_train_command(subparsers)
     add_evaluate_command(subparsers)
     _add_export_command(subparsers)
+    add_compression_commands(subparsers)
     return parser
 
 

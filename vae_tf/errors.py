@@ -15,3 +15,15 @@ class BadDatasetFileError(UserInputError, ValueError):
 
 class UnknownConfigError(UserInputError, ValueError):
     """A configuration name that is not in the registry."""
+
+
+class CompressedFileError(UserInputError, ValueError):
+    """A compressed file that is truncated, corrupt, of another format, or written with another model."""
+
+
+class UnsupportedModelError(UserInputError, TypeError):
+    """A model the bits-back codec cannot use (e.g. a continuous likelihood), with the fix in the message."""
+
+
+class BadImagesError(UserInputError, ValueError):
+    """Images that are not integer levels of the model's shape and number of levels."""

@@ -1,0 +1,249 @@
+"""Bits-back compression: exact round trips for every supported decoder, file size = coded bits, bad files."""
+
+import os
+
+import numpy as np
+import pytest
+import keras
+
+import vae_tf
+from vae_tf import cli
+from vae_tf.compression import (
+    coding_batches,
+    compress,
+    compress_with_stats,
+    decompress,
+    model_fingerprint,
+    read_header,
+)
+from vae_tf.errors import BadImagesError, CompressedFileError, UnsupportedModelError
+
+#: Decoder name -> (likelihood layer factory, number of levels L it codes on the digits).
+DECODERS = {
+    "bernoulli": (lambda event, levels: vae_tf.layers.IndependentBernoulli(event), 2),
+    "discretized_normal": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
+        event, scale="per_pixel", num_bins=levels), 17),
+    "logistic_mixture": (lambda event, levels: vae_tf.layers.DiscretizedLogisticMixture(
+        event, num_components=2, num_bins=levels), 17),
+    "categorical": (lambda event, levels: vae_tf.layers.IndependentCategorical(event, num_bins=levels), 17),
+}
+
+
+def _digit_levels(levels):
+    """scikit-learn's digits as uint8 levels: 0..16 as stored, or binarized (k >= 8) for L = 2."""
+    from sklearn.datasets import load_digits
+
+    k = load_digits().images.astype(np.uint8)
+    return (k >= 8).astype(np.uint8) if levels == 2 else k
+
+
+def _model(decoder, event, latent_dim=4, hidden=(32,), seed=0):
+    make, levels = DECODERS[decoder]
+    keras.utils.set_random_seed(seed)
+    model = vae_tf.VAE(vae_tf.networks.mlp_encoder(latent_dim, hidden=hidden),
+                       vae_tf.networks.mlp_decoder(hidden=hidden), make(event, levels), seed=seed)
+    model.build((None,) + tuple(event))
+    return model
+
+
+def _trained_digits_model(decoder, epochs=8):
+    levels = DECODERS[decoder][1]
+    k = _digit_levels(levels)
+    model = _model(decoder, (8, 8, 1))
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=False)
+    model.fit((k[:1500, ..., None] / (levels - 1)).astype("float32"), epochs=epochs, batch_size=100, verbose=0)
+    return model, k[1500:]
+
+
+@pytest.fixture(scope="module")
+def bernoulli_digits():
+    return _trained_digits_model("bernoulli")
+
+
+@pytest.mark.parametrize("decoder", list(DECODERS))
+def test_round_trip_is_exact_on_digits(decoder):
+    model, test = _trained_digits_model(decoder, epochs=3)
+    data = compress(model, test)
+    back = decompress(model, data)
+    assert back.dtype == test.dtype and back.shape == test.shape
+    np.testing.assert_array_equal(back, test)
+    header = read_header(data)
+    assert header.count == len(test) and header.num_levels == DECODERS[decoder][1]
+
+
+@pytest.mark.parametrize("decoder", list(DECODERS))
+def test_round_trip_is_exact_on_an_mnist_subset(decoder, mnist_path):
+    with np.load(mnist_path) as archive:
+        x = archive["x_test"][:150]  # (150, 28, 28) uint8 0..255
+    levels = DECODERS[decoder][1]
+    if levels == 2:
+        x = (x > 127).astype(np.uint8)
+    else:
+        levels = 256
+    make = DECODERS[decoder][0]
+    keras.utils.set_random_seed(1)
+    # Untrained weights: exactness does not depend on them, and random weights are a harder test
+    # (flat posteriors, skewed level probabilities) than a trained model's.
+    model = vae_tf.VAE(vae_tf.networks.mlp_encoder(8, hidden=(64,)), vae_tf.networks.mlp_decoder(hidden=(64,)),
+                       make((28, 28, 1), levels), seed=1)
+    model.build((None, 28, 28, 1))
+    data = compress(model, x, batch_size=64)
+    back = decompress(model, data)
+    assert back.dtype == np.uint8 and back.shape == (150, 28, 28)
+    np.testing.assert_array_equal(back, x)
+
+
+def test_file_size_is_the_coded_information_plus_the_stated_overhead(bernoulli_digits):
+    model, test = bernoulli_digits
+    data, stats = compress_with_stats(model, test)
+    assert stats.file_bytes == len(data)
+    assert 8 * stats.file_bytes == 8 * stats.header_bytes + stats.payload_bits
+    # The ANS stack is the seed words plus sum(-log2 P) of what was pushed less what was popped,
+    # to within its 64-bit head and the padding of its last 32-bit word.
+    excess = stats.payload_bits - (stats.seed_bits + stats.net_bits)
+    assert 0 <= excess <= 96, excess
+    assert stats.seed_bits <= 32 * 64  # "a few" initial bits, not a batch's worth per image
+
+
+def test_coded_rate_is_close_to_the_negative_elbo(bernoulli_digits):
+    model, test = bernoulli_digits
+    _, stats = compress_with_stats(model, test, latent_bits=10)
+    elbo_bits = -np.mean([model.elbo((test[..., None]).astype("float32")) for _ in range(5)]) / np.log(2)
+    coded_bits = stats.net_bits / stats.count
+    # One draw of z per image against the mean over q: a few percent apart on 297 images.
+    assert abs(coded_bits - elbo_bits) < 0.05 * elbo_bits, (coded_bits, elbo_bits)
+
+
+def test_compress_is_deterministic_and_any_batch_shape_round_trips(bernoulli_digits):
+    model, test = bernoulli_digits
+    assert compress(model, test) == compress(model, test)
+    grid = test[:296].reshape(4, 74, 8, 8, 1)
+    back = decompress(model, compress(model, grid, batch_size=32))
+    assert back.shape == grid.shape
+    np.testing.assert_array_equal(back, grid)
+    assert [b - a for a, b in coding_batches(10, 4)] == [1, 2, 4, 3]
+
+
+def test_unsupported_decoder_names_the_discretized_layer_to_use():
+    keras.utils.set_random_seed(0)
+    model = vae_tf.VAE(vae_tf.networks.mlp_encoder(2, hidden=(8,)), vae_tf.networks.mlp_decoder(hidden=(8,)),
+                       vae_tf.layers.IndependentNormal((8, 8, 1), scale="learned"))
+    model.build((None, 8, 8, 1))
+    with pytest.raises(UnsupportedModelError, match="IndependentNormal.*IndependentDiscretizedNormal"):
+        compress(model, np.zeros((3, 8, 8, 1), np.uint8))
+
+
+def _flip_payload_byte(data):
+    corrupt = bytearray(data)
+    corrupt[-3] ^= 0x10
+    return bytes(corrupt)
+
+
+def _flip_header_byte(data):
+    corrupt = bytearray(data)
+    at = bytes(data).index(b'"batch_size":') + len(b'"batch_size":')
+    corrupt[at] = ord("9") if corrupt[at] != ord("9") else ord("8")
+    return bytes(corrupt)
+
+
+BAD_FILES = {
+    "truncated": (lambda data: data[:-7], "truncated"),
+    "truncated_header": (lambda data: data[:30], "truncated"),
+    "corrupt_payload": (_flip_payload_byte, "corrupt"),
+    "corrupt_header": (_flip_header_byte, "corrupt"),
+    "not_a_vae_tf_file": (lambda data: b"PK\x03\x04" + data[4:], "not a vae-tf compressed file"),
+    "empty": (lambda data: b"", "not a vae-tf compressed file"),
+}
+
+
+@pytest.mark.parametrize("damage", list(BAD_FILES))
+def test_bad_file_is_one_clear_error(bernoulli_digits, damage):
+    model, test = bernoulli_digits
+    data = compress(model, test[:20])
+    change, message = BAD_FILES[damage]
+    with pytest.raises(CompressedFileError, match=message) as info:
+        decompress(model, change(data))
+    assert "\n" not in str(info.value)
+
+
+def test_another_model_is_refused_before_decoding(bernoulli_digits):
+    model, test = bernoulli_digits
+    data = compress(model, test[:20])
+    other = _model("bernoulli", (8, 8, 1), seed=5)
+    assert model_fingerprint(other) != model_fingerprint(model)
+    with pytest.raises(CompressedFileError, match="another model"):
+        decompress(other, data)
+
+
+@pytest.mark.parametrize("images, message", [
+    (np.zeros((4, 8, 8), np.float32), "integer levels"),
+    (np.full((4, 8, 8), 255, np.uint8), "values 255..255.*Binarize"),
+    (np.zeros((4, 7, 8), np.uint8), r"do not end in the model's image shape \(8, 8, 1\)"),
+    (np.zeros((0, 8, 8), np.uint8), "no images"),
+])
+def test_bad_images_are_one_clear_error(bernoulli_digits, images, message):
+    with pytest.raises(BadImagesError, match=message):
+        compress(bernoulli_digits[0], images)
+
+
+# -- the command line ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory, bernoulli_digits):
+    model, test = bernoulli_digits
+    folder = tmp_path_factory.mktemp("codec")
+    model.save(folder / "m.keras")
+    np.savez(folder / "images.npz", x_test=test[:40], y_test=np.zeros(40))
+    return folder
+
+
+def test_cli_compress_and_decompress_round_trip(cli_files, capsys):
+    folder = cli_files
+    rc = cli.main(["compress", str(folder / "m.keras"), str(folder / "images.npz"), str(folder / "images.bb"),
+                   "--k", "5"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    assert "bits/dim" in printed and "-ELBO" in printed and "IWAE (k=5)" in printed and "initial random bits" in printed
+    rc = cli.main(["decompress", str(folder / "m.keras"), str(folder / "images.bb"), str(folder / "back.npz"),
+                   "--k", "0"])
+    printed = capsys.readouterr().out
+    assert rc == 0 and "checksums match" in printed
+    with np.load(folder / "back.npz") as back, np.load(folder / "images.npz") as original:
+        assert back.files == ["x_test"]
+        np.testing.assert_array_equal(back["x_test"], original["x_test"])
+        assert back["x_test"].dtype == original["x_test"].dtype
+
+
+def _cli_error(args, capsys):
+    rc = cli.main(args)
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_cli_bad_inputs_are_one_line_and_leave_no_output(cli_files, bernoulli_digits, tmp_path, capsys):
+    folder = cli_files
+    model = str(folder / "m.keras")
+    np.savez(tmp_path / "labels.npz", labels=np.arange(10))
+    np.save(tmp_path / "floats.npy", np.zeros((3, 8, 8)))
+    np.savez(tmp_path / "floats.npz", x=np.zeros((3, 8, 8), np.float32))
+    (tmp_path / "not_a_model.keras").write_bytes(b"nonsense")
+    out = tmp_path / "out.bb"
+    assert "labels" in _cli_error(["compress", model, str(tmp_path / "labels.npz"), str(out)], capsys)
+    assert "integer levels" in _cli_error(["compress", model, str(tmp_path / "floats.npz"), str(out)], capsys)
+    assert "no array 'x'" in _cli_error(["compress", model, str(folder / "images.npz"), str(out), "--key", "x"], capsys)
+    assert "Cannot load the model" in _cli_error(
+        ["compress", str(tmp_path / "not_a_model.keras"), str(folder / "images.npz"), str(out)], capsys)
+    assert "does not exist" in _cli_error(["compress", model, str(tmp_path / "missing.npz"), str(out)], capsys)
+    data = compress(bernoulli_digits[0], bernoulli_digits[1][:40])
+    (tmp_path / "cut.bb").write_bytes(data[: len(data) // 2])
+    assert "truncated" in _cli_error(["decompress", model, str(tmp_path / "cut.bb"), str(tmp_path / "o.npz")], capsys)
+    other = _model("bernoulli", (8, 8, 1), seed=7)
+    other.save(tmp_path / "other.keras")
+    (tmp_path / "good.bb").write_bytes(data)
+    assert "another model" in _cli_error(
+        ["decompress", str(tmp_path / "other.keras"), str(tmp_path / "good.bb"), str(tmp_path / "o.npz")], capsys)
+    leftovers = {p for p in os.listdir(tmp_path)} - {"labels.npz", "floats.npy", "floats.npz", "not_a_model.keras",
+                                                      "cut.bb", "other.keras", "good.bb"}
+    assert not leftovers, leftovers

@@ -1,0 +1,40 @@
+"""Lossless compression of integer images with a trained VAE: bits-back coding over an ANS stack.
+
+Public API::
+
+    compress(model, images, latent_bits=10, batch_size=100, seed=0) -> bytes
+    decompress(model, data) -> images           (identical values, dtype and shape)
+    compress_with_stats(...) -> (bytes, CodingStats)
+    read_header(data) -> FileHeader
+
+The entropy coder is ``constriction``'s ``AnsCoder``; see ``bits_back`` for the scheme,
+``quantization`` for how probabilities become the coder's integers, ``file_format`` for
+the file.
+"""
+
+from vae_tf.compression.bits_back import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LATENT_BITS,
+    CodingStats,
+    coding_batches,
+    compress,
+    compress_with_stats,
+    decompress,
+    read_header,
+)
+from vae_tf.compression.coding_model import model_fingerprint, num_levels_of
+from vae_tf.compression.file_format import FileHeader
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LATENT_BITS",
+    "CodingStats",
+    "FileHeader",
+    "coding_batches",
+    "compress",
+    "compress_with_stats",
+    "decompress",
+    "model_fingerprint",
+    "num_levels_of",
+    "read_header",
+]

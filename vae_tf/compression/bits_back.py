@@ -1,0 +1,280 @@
+"""Bits-back coding with asymmetric numeral systems (BB-ANS; Townsend, Bird & Barber, 2019).
+
+A VAE gives an image ``x`` of ``D`` integer levels the code length of its negative ELBO:
+with the latent ``z`` discretised into bins ``i`` of equal prior mass ``1/N`` (``N = 2^bits``),
+
+    bits(x) = -log2 P(x | z_i) - log2 (1/N) + log2 Q(i | x),     i ~ Q(. | x)
+
+where ``Q`` is ``q(z|x)`` integrated over the bins and every probability is the 24-bit
+integer ratio the coder uses (``quantization``). Per batch of images, on one ANS stack:
+
+    compress:   i <- pop under Q(.|x)      (takes bits back from the stack)
+                push x under P(x | z_i)    (one categorical over L levels per value)
+                push i under uniform(N)    (the prior)
+    decompress: in reverse batch order, pop i (uniform), pop x under P(x|z_i),
+                push i back under Q(.|x), which restores the stack the compressor popped from.
+
+The first pops need bits on the stack: it starts with ``seed_words`` random 32-bit words
+(about the expected ``-log2 Q`` of the first batch, plus 64 bits), and batches grow
+1, 2, 4, ... up to ``batch_size`` so that each batch pops fewer bits than the images before
+it pushed. Those seed words are the start-up overhead; they are left on the stack when the
+last image is decoded, and the decompressor checks that they are exactly what it expects.
+
+Each batch is one encoder pass, one decoder pass and three vectorised ``constriction``
+calls; no Python loop runs over pixels or latents.
+"""
+
+import dataclasses
+import math
+import time
+
+import constriction
+import keras
+import numpy as np
+
+from vae_tf.compression import file_format
+from vae_tf.compression.coding_model import CodingModel, model_fingerprint
+from vae_tf.compression.quantization import coded_entropy_bits, coded_log2_probabilities
+from vae_tf.errors import BadImagesError, CompressedFileError
+
+DEFAULT_LATENT_BITS = 10
+DEFAULT_BATCH_SIZE = 100
+#: Words kept on the stack beyond the expected pop: the ANS head holds 64 bits.
+_SPARE_WORDS = 2
+#: Compression passes after the first when the seed words were too few (see compress_with_stats).
+_MAX_EXTRA_PASSES = 3
+
+
+@dataclasses.dataclass
+class CodingStats:
+    """Where the bits of a compressed file went.
+
+    ``pixel_bits = sum -log2 P(x | z)``, ``prior_bits = sum -log2 (1/N)`` (``latent_bits`` per
+    latent value) and ``posterior_bits = sum -log2 Q(z | x)`` (the bits taken back), each over
+    the coded symbols with the coder's own probabilities. Their balance ``net_bits`` is what
+    the images cost; the rest of the file (``overhead_bits``) is the header, the seed words
+    and the ANS stack's final state and word padding.
+    """
+
+    count: int
+    num_dims: int
+    file_bytes: int
+    header_bytes: int
+    payload_bits: int
+    seed_bits: int
+    pixel_bits: float
+    prior_bits: float
+    posterior_bits: float
+    seconds: float
+    passes: int = 1
+
+    @property
+    def net_bits(self):
+        return self.pixel_bits + self.prior_bits - self.posterior_bits
+
+    @property
+    def bits_per_dim(self):
+        """The whole file, header included, in bits per image value."""
+        return 8.0 * self.file_bytes / self.num_dims
+
+    @property
+    def overhead_bits(self):
+        return 8 * self.file_bytes - self.net_bits
+
+
+def coding_batches(count, batch_size):
+    """``(start, stop)`` of each coding batch: sizes 1, 2, 4, ... up to ``batch_size``, then ``batch_size``."""
+    out, start, size = [], 0, 1
+    while start < count:
+        stop = min(count, start + size)
+        out.append((start, stop))
+        start, size = stop, min(2 * size, batch_size)
+    return out
+
+
+def seed_words(seed, count):
+    """The stack's initial words: ``count`` uniform nonzero uint32 from ``numpy.random.default_rng(seed)``."""
+    return np.random.default_rng(seed).integers(1, 2**32, size=count, dtype=np.uint64).astype(np.uint32)
+
+
+def _as_levels(images, coding):
+    """``(array, levels (count, *event_shape) int32)``; :class:`BadImagesError` for anything else."""
+    try:
+        arr = np.asarray(images)
+    except (ValueError, TypeError) as err:
+        raise BadImagesError(f"images cannot be read as one array ({err}).") from None
+    top = coding.num_levels - 1
+    if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
+        raise BadImagesError(
+            f"images must be integer levels 0..{top} as a dataset stores them (e.g. uint8); got dtype {arr.dtype}. "
+            f"Float pixels in [0, 1]? Convert back with np.rint(x * {top}).astype(np.uint8).")
+    event = coding.event_shape
+    rank = len(event)
+    if arr.ndim >= rank and tuple(arr.shape[arr.ndim - rank:]) == event:
+        batch = arr.shape[:arr.ndim - rank]
+    elif rank >= 2 and event[-1] == 1 and arr.ndim >= rank - 1 and tuple(arr.shape[arr.ndim - rank + 1:]) == event[:-1]:
+        batch = arr.shape[:arr.ndim - rank + 1]
+    else:
+        raise BadImagesError(
+            f"images of shape {arr.shape} do not end in the model's image shape {event}; "
+            f"pass an array of shape (count, {', '.join(map(str, event))}).")
+    count = int(np.prod(batch, dtype=np.int64))
+    if count == 0:
+        raise BadImagesError(f"no images to compress: the array has shape {arr.shape}.")
+    low, high = int(arr.min()), int(arr.max())
+    if low < 0 or high > top:
+        hint = " Binarize them first (the model is Bernoulli)." if coding.num_levels == 2 else ""
+        raise BadImagesError(
+            f"images hold values {low}..{high}, but the model's {type(coding.model.likelihood).__name__} "
+            f"codes {coding.num_levels} levels 0..{top}.{hint}")
+    return arr, arr.reshape((count,) + event).astype(np.int32)
+
+
+def _progress(count, verbose):
+    return keras.utils.Progbar(count, unit_name="image") if verbose else None
+
+
+@dataclasses.dataclass
+class _EncodePass:
+    payload: np.ndarray
+    pixel_bits: float
+    prior_bits: float
+    posterior_bits: float
+    shortfall_bits: float
+
+
+def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
+    """One compression pass over ``levels`` on a stack that starts with ``initial_words``."""
+    categorical = constriction.stream.model.Categorical(perfect=False)
+    prior = constriction.stream.model.Uniform(coding.bins.count)
+    coder = constriction.stream.stack.AnsCoder(initial_words)
+    pixel_bits = prior_bits = posterior_bits = shortfall = 0.0
+    progbar = _progress(len(levels), verbose)
+    for index, (lo, hi) in enumerate(batches):
+        x = levels[lo:hi]
+        posterior = first_posterior if index == 0 else coding.posterior_weights(x)
+        shortfall = max(shortfall, coded_entropy_bits(posterior) - coder.num_valid_bits())
+        z = coder.decode(categorical, posterior)
+        posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
+        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
+        symbols = x.reshape(-1)
+        coder.encode_reverse(symbols, categorical, pixels)
+        pixel_bits -= float(np.sum(coded_log2_probabilities(pixels, symbols)))
+        coder.encode_reverse(z, prior)
+        prior_bits += float(coding.bins.bits * z.size)
+        if progbar is not None:
+            progbar.add(hi - lo)
+    return _EncodePass(coder.get_compressed(), pixel_bits, prior_bits, posterior_bits, shortfall)
+
+
+def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_size=DEFAULT_BATCH_SIZE, seed=0,
+                        name="x_test", verbose=0):
+    """``(bytes, CodingStats)``: the images coded with bits-back ANS (see :func:`compress`)."""
+    start_time = time.perf_counter()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    coding = CodingModel.for_model(model, latent_bits, batch_size)
+    arr, levels = _as_levels(images, coding)
+    batches = coding_batches(len(levels), int(batch_size))
+
+    first_posterior = coding.posterior_weights(levels[:batches[0][1]])
+    num_seed_words = math.ceil(coded_entropy_bits(first_posterior) / 32) + _SPARE_WORDS
+    pass_ = _encode(coding, levels, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
+    passes = 1
+    for _ in range(_MAX_EXTRA_PASSES):
+        if pass_.shortfall_bits <= 0:
+            break
+        passes += 1
+        # A batch expected to pop more bits than the stack held (when an image costs fewer
+        # bits than its posterior's entropy, e.g. small images with unused latents, the
+        # 1, 2, 4, ... ramp outruns the stack): popped from a near-empty stack, z is no longer
+        # a draw from q and those bits are not got back. Start again with more seed words.
+        num_seed_words += math.ceil(pass_.shortfall_bits / 32) + _SPARE_WORDS
+        pass_ = _encode(coding, levels, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
+    payload = pass_.payload
+
+    header = file_format.FileHeader(
+        shape=tuple(arr.shape), dtype=arr.dtype.str, count=len(levels), num_levels=coding.num_levels,
+        event_shape=coding.event_shape, latent_dim=coding.latent_dim, likelihood=type(model.likelihood).__name__,
+        model_fingerprint=model_fingerprint(model), images_sha256=file_format.images_sha256(arr),
+        latent_bits=coding.bins.bits, batch_size=int(batch_size), seed=int(seed), seed_words=num_seed_words,
+        payload_words=0, payload_sha256="", name=str(name))
+    data = file_format.pack(header, payload)
+    stats = CodingStats(
+        count=len(levels), num_dims=len(levels) * coding.event_size, file_bytes=len(data),
+        header_bytes=file_format.header_size(data), payload_bits=32 * len(payload), seed_bits=32 * num_seed_words,
+        pixel_bits=pass_.pixel_bits, prior_bits=pass_.prior_bits, posterior_bits=pass_.posterior_bits,
+        seconds=time.perf_counter() - start_time, passes=passes)
+    return data, stats
+
+
+def compress(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_size=DEFAULT_BATCH_SIZE, seed=0, name="x_test",
+             verbose=0):
+    """Lossless bits-back compression of integer images with a trained VAE; returns the file's bytes.
+
+    Args:
+        model: a :class:`vae_tf.VAE` whose likelihood gives level probabilities: one of the
+            discretized layers, or ``IndependentBernoulli`` for binary images.
+        images: integer levels ``0..L-1`` as a dataset stores them (e.g. ``uint8``), of shape
+            ``(*batch, *event_shape)``; a trailing channel axis of 1 may be left out.
+        latent_bits: each latent unit is coded as one of ``2^latent_bits`` bins of equal prior mass.
+        batch_size: images per encoder/decoder pass (the decompressor uses the same batches).
+        seed: seed of the initial random words on the stack.
+        name: stored in the header (the ``.npz`` key ``vae-tf decompress`` writes).
+        verbose: 1 shows a progress bar.
+
+    The file's size is about ``sum_x -ELBO(x)`` in bits (with ``z`` on the bins) plus the
+    overhead in :class:`CodingStats`. :func:`decompress` with the same model returns the
+    identical array.
+    """
+    return compress_with_stats(model, images, latent_bits=latent_bits, batch_size=batch_size, seed=seed, name=name,
+                               verbose=verbose)[0]
+
+
+def read_header(data, source="the data"):
+    """The :class:`~vae_tf.compression.file_format.FileHeader` of a compressed file (checked in full)."""
+    return file_format.unpack(data, source)[0]
+
+
+def decompress(model, data, verbose=0, source="the data"):
+    """The images :func:`compress` coded in ``data``: identical values, dtype and shape.
+
+    Raises :class:`vae_tf.errors.CompressedFileError` (one line) when ``data`` is not a
+    vae-tf file, is truncated or corrupt, was written with another model, or does not decode
+    to its checksum; nothing is returned in those cases.
+    """
+    header, words = file_format.unpack(data, source)
+    fingerprint = model_fingerprint(model)
+    if fingerprint != header.model_fingerprint:
+        raise CompressedFileError(
+            f"{source} was compressed with another model (weights fingerprint {header.model_fingerprint}, "
+            f"this model's is {fingerprint}); decompress it with the model that wrote it.")
+    coding = CodingModel.for_model(model, header.latent_bits, header.batch_size)
+    if coding.num_levels != header.num_levels or coding.event_shape != header.event_shape:
+        raise CompressedFileError(f"{source} holds {header.num_levels}-level images of shape {header.event_shape}; "
+                                  f"the model codes {coding.num_levels} levels of shape {coding.event_shape}.")
+    categorical = constriction.stream.model.Categorical(perfect=False)
+    prior = constriction.stream.model.Uniform(coding.bins.count)
+    try:
+        coder = constriction.stream.stack.AnsCoder(words)
+    except Exception as err:  # constriction rejects e.g. a stack ending in a zero word
+        raise CompressedFileError(f"{source} has an invalid ANS stack ({err}).") from None
+    levels = np.empty((header.count,) + coding.event_shape, np.int32)
+    progbar = _progress(header.count, verbose)
+    for lo, hi in reversed(coding_batches(header.count, header.batch_size)):
+        z = coder.decode(prior, (hi - lo) * coding.latent_dim)
+        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
+        x = coder.decode(categorical, pixels).reshape((hi - lo,) + coding.event_shape)
+        levels[lo:hi] = x
+        coder.encode_reverse(z, categorical, coding.posterior_weights(x))
+        if progbar is not None:
+            progbar.add(hi - lo)
+    left = coder.get_compressed()
+    if not np.array_equal(left, seed_words(header.seed, header.seed_words)):
+        raise CompressedFileError(
+            f"{source} did not decode to its seed words: the model computed other probabilities than when the "
+            f"file was written (another TensorFlow build, CPU or thread setting?).")
+    images = levels.astype(np.dtype(header.dtype)).reshape(header.shape)
+    if file_format.images_sha256(images) != header.images_sha256:
+        raise CompressedFileError(f"{source} decoded to images that do not match the checksum in its header.")
+    return images

@@ -1,0 +1,139 @@
+"""A VAE seen by the entropy coder: integer weights for ``q(z|x)`` over latent bins and ``p(x|z)`` over levels.
+
+Every number the coder sees comes out of two XLA-compiled functions that always run on
+``batch_size`` rows (a shorter batch is padded with zeros and the padding dropped after):
+
+    posterior_weights(levels)  (rows, *event) int  -> (rows * latent, 2^bits) integer weights
+    pixel_weights(idx)         (rows, latent) int32 -> (rows * D, L) integer weights
+
+The compressor and the decompressor feed them identical tensors (the same integer images,
+the same bin indices) of one fixed shape through the same compiled program, and the integer
+weights are computed inside that program (``quantization.integer_weights``), so both sides
+hand the coder the same integers. XLA fuses the per-level work of the discretized
+likelihoods (``bin_log_probs`` builds ``(rows, D, L[, K])`` tensors), about halving the
+time of a pass; one fixed shape means one compilation per function.
+"""
+
+import hashlib
+
+import numpy as np
+import tensorflow as tf
+
+from vae_tf.compression.quantization import EqualMassBins, integer_weights
+from vae_tf.errors import UnsupportedModelError
+from vae_tf.layers import IndependentBernoulli
+
+#: Likelihood layers that give a probability density rather than level probabilities, and
+#: the discretized layer that codes the same kind of image.
+_DISCRETIZED_INSTEAD = {
+    "IndependentNormal": "IndependentDiscretizedNormal (the Gaussian integrated over each grey level)",
+    "IndependentContinuousBernoulli": "IndependentCategorical or DiscretizedLogisticMixture",
+}
+
+
+def num_levels_of(likelihood):
+    """``L``, the number of levels the likelihood gives probabilities to; raises for a density."""
+    if isinstance(likelihood, IndependentBernoulli):
+        return 2
+    num_bins = getattr(likelihood, "num_bins", None)
+    if num_bins is not None:
+        return int(num_bins)
+    name = type(likelihood).__name__
+    instead = _DISCRETIZED_INSTEAD.get(
+        name, "IndependentDiscretizedNormal, DiscretizedLogisticMixture or IndependentCategorical")
+    raise UnsupportedModelError(
+        f"Cannot entropy-code with a {name} decoder: it is a density over continuous values, not a "
+        f"probability of each integer level. Train the model with {instead} from vae_tf.layers "
+        f"(or IndependentBernoulli for binary images).")
+
+
+def level_log_probs(px):
+    """``log P(level j)`` for every value of ``p(x|z)``: ``(rows, *event_shape, L)`` float32.
+
+    Bernoulli: ``[log sigmoid(-l), log sigmoid(l)]`` from its logits ``l``; the discretized
+    distributions give theirs with ``bin_log_probs()``.
+    """
+    base = getattr(px, "distribution", px)
+    if hasattr(base, "bin_log_probs"):
+        return tf.cast(base.bin_log_probs(), tf.float32)
+    logits = tf.cast(base.logits, tf.float32)
+    return tf.stack([tf.math.log_sigmoid(-logits), tf.math.log_sigmoid(logits)], axis=-1)
+
+
+def model_fingerprint(model):
+    """First 16 bytes (hex) of SHA-256 over the likelihood class, the shapes and every weight's bytes."""
+    digest = hashlib.sha256()
+    digest.update(f"{type(model.likelihood).__name__}|{model.event_shape}|{model.latent_dim}".encode())
+    for weight in model.weights:
+        value = np.ascontiguousarray(np.asarray(weight.numpy()))
+        digest.update(f"|{weight.path}|{value.dtype.str}|{value.shape}|".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()[:32]
+
+
+class CodingModel:
+    """A trained :class:`vae_tf.VAE` wrapped for bits-back coding with ``2^latent_bits`` bins per latent."""
+
+    def __init__(self, model, latent_bits, batch_size):
+        self.model = model
+        if getattr(model, "_prior", None) is not None:
+            raise UnsupportedModelError("The bits-back codec needs the standard normal prior; this model has a custom prior.")
+        self.num_levels = num_levels_of(model.likelihood)
+        self.event_shape = tuple(int(d) for d in model.event_shape)
+        self.event_size = int(np.prod(self.event_shape))
+        self.latent_dim = int(model.latent_dim)
+        self.bins = EqualMassBins(latent_bits)
+        self.batch_size = int(batch_size)
+        if not model.built:
+            model.build((None,) + self.event_shape)
+        self._posterior_fn = tf.function(
+            self._posterior_weights, jit_compile=True,
+            input_signature=[tf.TensorSpec((self.batch_size,) + self.event_shape, tf.float32)])
+        self._pixel_fn = tf.function(
+            self._pixel_weights, jit_compile=True,
+            input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32)])
+
+    @classmethod
+    def for_model(cls, model, latent_bits, batch_size):
+        """The model's cached CodingModel for these parameters (compiled once per process)."""
+        cache = model.__dict__.setdefault("_coding_models", {})
+        key = (int(latent_bits), int(batch_size))
+        if key not in cache:
+            cache[key] = cls(model, latent_bits, batch_size)
+        return cache[key]
+
+    def _padded(self, rows):
+        if len(rows) > self.batch_size:
+            raise ValueError(f"a coding batch holds at most {self.batch_size} images, got {len(rows)}.")
+        if len(rows) == self.batch_size:
+            return rows
+        pad = np.zeros((self.batch_size - len(rows),) + rows.shape[1:], rows.dtype)
+        return np.concatenate([rows, pad])
+
+    def posterior_weights(self, levels):
+        """``(rows * latent, 2^bits)`` integer weights of ``Q(bin | x)`` for integer images ``levels``."""
+        x = (levels.astype(np.float32) / np.float32(self.num_levels - 1)).reshape((-1,) + self.event_shape)
+        return self._posterior_fn(self._padded(x)).numpy()[:len(x) * self.latent_dim]
+
+    def pixel_weights(self, indices):
+        """``(rows * D, L)`` integer weights of ``P(level | z)`` for latent bin ``indices`` ``(rows, latent)``."""
+        return self._pixel_fn(self._padded(indices.astype(np.int32))).numpy()[:len(indices) * self.event_size]
+
+    def _posterior(self, x):
+        parameters = getattr(self.model.encoder, "parameters", None)
+        if parameters is not None:
+            loc, log_var = parameters(x, training=False)
+            return loc, tf.exp(0.5 * tf.cast(log_var, tf.float32))
+        q = self.model.encode(x, training=False)
+        return q.mean(), q.stddev()
+
+    def _posterior_weights(self, x):
+        loc, scale = self._posterior(x)
+        masses = self.bins.posterior_masses(loc, scale)
+        return tf.reshape(integer_weights(masses), (-1, self.bins.count))
+
+    def _pixel_weights(self, indices):
+        px = self.model.decode(self.bins.values(indices), training=False)
+        log_probs = level_log_probs(px)
+        probs = tf.nn.softmax(tf.reshape(log_probs, (-1, self.num_levels)), axis=-1)
+        return integer_weights(probs)

@@ -1,0 +1,177 @@
+"""``vae-tf compress`` and ``vae-tf decompress``: a VAE as a lossless image codec, from the command line."""
+
+import math
+import os
+import tempfile
+import time
+import zipfile
+
+import numpy as np
+
+from vae_tf.errors import BadImagesError, CompressedFileError, UserInputError
+
+
+def add_compression_commands(subparsers):
+    p = subparsers.add_parser(
+        "compress", help="losslessly compress integer images with a trained VAE (bits-back ANS)",
+        description="Bits-back coding with a trained VAE whose decoder gives level probabilities (a discretized "
+                    "layer, or IndependentBernoulli for binary images). Prints the file's bits/dim next to the "
+                    "model's -ELBO and IWAE bits/dim on the same images.")
+    p.add_argument("model", help="a .keras file saved from a vae_tf.VAE")
+    p.add_argument("images", help="a .npz holding integer images (levels 0..L-1, e.g. uint8)")
+    p.add_argument("out", help="the compressed file to write (atomically)")
+    p.add_argument("--key", default=None, help="the array in IMAGES (default: x_test, or the only array)")
+    p.add_argument("--latent-bits", type=int, default=None,
+                   help="bins of equal prior mass per latent unit, as a power of 2 (default 10)")
+    p.add_argument("--batch-size", type=int, default=None, help="images per network pass (default 100)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial random bits on the stack")
+    _add_k(p)
+    p.set_defaults(func=run_compress_command)
+
+    p = subparsers.add_parser("decompress", help="restore the images from a file written by `vae-tf compress`",
+                              description="Decodes with the same model and writes the identical array into a .npz.")
+    p.add_argument("model", help="the .keras file the images were compressed with")
+    p.add_argument("compressed", help="a file written by `vae-tf compress`")
+    p.add_argument("out", help="the .npz to write (atomically), under the array's original name")
+    _add_k(p)
+    p.set_defaults(func=run_decompress_command)
+
+
+def _add_k(p):
+    p.add_argument("--k", type=int, default=100,
+                   help="importance samples for the model's IWAE bits/dim (default 100; 0 skips it)")
+
+
+def _load_model(path):
+    if not path.endswith(".keras") or not os.path.isfile(path):
+        raise UserInputError(f"MODEL must be an existing .keras file, got {path!r}.")
+    import keras
+
+    import vae_tf  # noqa: F401  (registers the serializable classes)
+
+    try:
+        return keras.saving.load_model(path)
+    except Exception as err:  # Keras raises ValueError, OSError, zipfile errors, ... for a bad file
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise UserInputError(f"Cannot load the model {path!r} ({type(err).__name__}: {first}).") from None
+
+
+def load_images(path, key=None):
+    """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array."""
+    if not os.path.isfile(path):
+        raise BadImagesError(f"Images file {path!r} does not exist.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if not hasattr(archive, "files"):
+                raise BadImagesError(f"{path!r} is a single .npy array, not a .npz; save it with np.savez.")
+            names = list(archive.files)
+            if key is None:
+                key = "x_test" if "x_test" in names else (names[0] if len(names) == 1 else None)
+                if key is None:
+                    raise BadImagesError(f"{path!r} holds {', '.join(names) or 'no arrays'}; choose one with --key.")
+            elif key not in names:
+                raise BadImagesError(f"{path!r} has no array {key!r}; it holds {', '.join(names) or 'nothing'}.")
+            return key, archive[key]
+    except BadImagesError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise BadImagesError(f"Cannot read {path!r} as a NumPy .npz ({type(err).__name__}: {err}).") from None
+
+
+def write_atomically(path, write):
+    """Calls ``write(file)`` on a temporary file next to ``path``, then renames it: no partial output."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UserInputError(f"Cannot write {path!r}: the directory {directory!r} does not exist.")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _bits_per_dim(log_likelihood_nats, num_dims):
+    """``-mean log p / (D ln 2)``."""
+    return -float(np.mean(log_likelihood_nats)) / (num_dims * math.log(2))
+
+
+def _model_rates(model, levels, num_levels, k):
+    """``(-ELBO, IWAE)`` bits/dim of the model on integer images (IWAE None when k == 0)."""
+    x = (levels.astype(np.float32) / np.float32(num_levels - 1)).reshape((-1,) + tuple(model.event_shape))
+    d = int(np.prod(model.event_shape))
+    elbo = _bits_per_dim(model.elbo(x), d)
+    iwae = _bits_per_dim(model.iwae_log_likelihood(x, k=k, verbose=1), d) if k > 0 else None
+    return elbo, iwae
+
+
+def _print_rates(file_bits_per_dim, elbo, iwae, k):
+    print(f"  {'file':<22}{file_bits_per_dim:.4f} bits/dim")
+    print(f"  {'model -ELBO':<22}{elbo:.4f} bits/dim")
+    if iwae is not None:
+        print(f"  {f'model IWAE (k={k})':<22}{iwae:.4f} bits/dim")
+
+
+def run_compress_command(args):
+    from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats
+
+    if args.k < 0:
+        raise UserInputError(f"--k must be >= 0, got {args.k}.")
+    latent_bits = DEFAULT_LATENT_BITS if args.latent_bits is None else args.latent_bits
+    batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
+    if not 1 <= latent_bits <= 16:
+        raise UserInputError(f"--latent-bits must be in 1..16, got {latent_bits}.")
+    if batch_size <= 0:
+        raise UserInputError(f"--batch-size must be positive, got {batch_size}.")
+    name, images = load_images(args.images, args.key)
+    model = _load_model(args.model)
+    print(f"Compressing {args.images}[{name!r}] {images.shape} {images.dtype} with {args.model}")
+    try:
+        data, stats = compress_with_stats(model, images, latent_bits=latent_bits, batch_size=batch_size,
+                                          seed=args.seed, name=name, verbose=1)
+    except BadImagesError as err:
+        raise BadImagesError(f"{args.images}[{name!r}]: {err}") from None
+    write_atomically(args.out, lambda f: f.write(data))
+    print(f"Wrote {args.out}: {stats.file_bytes} bytes for {stats.count} images ({stats.num_dims} values) in "
+          f"{stats.seconds:.1f} s ({1000 * stats.seconds / stats.count:.2f} ms/image)")
+    print(f"  overhead: header {stats.header_bytes} bytes, initial random bits {stats.seed_bits}, "
+          f"{stats.overhead_bits - 8 * stats.header_bytes - stats.seed_bits:.0f} bits of ANS state and padding"
+          + (f"; {stats.passes} passes (the first ones ran short of initial bits)" if stats.passes > 1 else ""))
+    print(f"  {'coded images alone':<22}{stats.net_bits / stats.num_dims:.4f} bits/dim (the file less its overhead)")
+    levels = np.asarray(images).reshape((stats.count,) + tuple(model.event_shape))
+    _print_rates(stats.bits_per_dim, *_model_rates(model, levels, _num_levels(model), args.k), args.k)
+    return 0
+
+
+def _num_levels(model):
+    from vae_tf.compression import num_levels_of
+
+    return num_levels_of(model.likelihood)
+
+
+def run_decompress_command(args):
+    from vae_tf.compression import decompress
+
+    if args.k < 0:
+        raise UserInputError(f"--k must be >= 0, got {args.k}.")
+    if not os.path.isfile(args.compressed):
+        raise CompressedFileError(f"Compressed file {args.compressed!r} does not exist.")
+    with open(args.compressed, "rb") as f:
+        data = f.read()
+    from vae_tf.compression.file_format import unpack
+
+    header = unpack(data, repr(args.compressed))[0]  # a bad file fails here, before TensorFlow loads the model
+    model = _load_model(args.model)
+    start = time.perf_counter()
+    images = decompress(model, data, verbose=1, source=repr(args.compressed))
+    seconds = time.perf_counter() - start
+    write_atomically(args.out, lambda f: np.savez(f, **{header.name: images}))
+    num_dims = header.count * int(np.prod(header.event_shape))
+    print(f"Wrote {args.out}[{header.name!r}]: {images.shape} {images.dtype}, {header.count} images decoded in "
+          f"{seconds:.1f} s ({1000 * seconds / header.count:.2f} ms/image); checksums match")
+    levels = images.reshape((header.count,) + tuple(header.event_shape))
+    _print_rates(8 * len(data) / num_dims, *_model_rates(model, levels, header.num_levels, args.k), args.k)
+    return 0

@@ -1,0 +1,143 @@
+"""The compressed file: a fixed preamble, a JSON header, and the ANS stack as little-endian 32-bit words.
+
+Layout (all integers little-endian)::
+
+    offset  size  field
+    0       8     magic  b"VAETFBB\\n"
+    8       2     format version (uint16), currently 1
+    10      4     header length H in bytes (uint32)
+    14      H     header: UTF-8 JSON (see FileHeader)
+    14 + H  4 W   payload: W words (uint32) of the ANS stack, W = header["payload_words"]
+
+The header holds what the decoder needs and what it checks: the images' shape, dtype and
+count; their SHA-256; the model's weight fingerprint; the coder parameters (latent bits,
+batch size, seed words); the payload's length, and a SHA-256 of header and payload. A file is checked in full
+(magic, version, length, payload hash, model fingerprint) before any decoding starts.
+"""
+
+import dataclasses
+import hashlib
+import json
+import struct
+
+import numpy as np
+
+from vae_tf.compression.quantization import CODER_PRECISION
+from vae_tf.errors import CompressedFileError
+
+MAGIC = b"VAETFBB\n"
+VERSION = 1
+_PREAMBLE = struct.Struct("<8sHI")
+
+
+@dataclasses.dataclass
+class FileHeader:
+    """What a compressed file says about its contents and how they were coded.
+
+    Attributes:
+        shape, dtype: the original array's shape and NumPy dtype string (e.g. ``"|u1"``).
+        count: number of images coded (the product of the batch dimensions).
+        num_levels: ``L``; values are integers ``0..L-1``.
+        event_shape, latent_dim, likelihood: what the model was.
+        model_fingerprint: SHA-256 prefix of the model's weights (``coding_model.model_fingerprint``).
+        images_sha256: SHA-256 of the original array's bytes (C order).
+        latent_bits: each latent unit is coded as one of ``2^latent_bits`` equal-prior-mass bins.
+        batch_size: the largest coding batch; the schedule is ``coding_batches(count, batch_size)``.
+        seed, seed_words: the initial random words on the stack (bits-back's start-up cost).
+        payload_words: the ANS stack's length in 32-bit words.
+        payload_sha256: SHA-256 of the header (this field blank) and the payload.
+        name: the array's name in the ``.npz`` it came from (``decompress`` writes it back under it).
+        coder_precision: bits of the coder's fixed-point probabilities (constriction's 24).
+    """
+
+    shape: tuple
+    dtype: str
+    count: int
+    num_levels: int
+    event_shape: tuple
+    latent_dim: int
+    likelihood: str
+    model_fingerprint: str
+    images_sha256: str
+    latent_bits: int
+    batch_size: int
+    seed: int
+    seed_words: int
+    payload_words: int
+    payload_sha256: str
+    name: str = "x_test"
+    coder_precision: int = CODER_PRECISION
+
+    def to_json(self):
+        d = dataclasses.asdict(self)
+        d["shape"], d["event_shape"] = list(self.shape), list(self.event_shape)
+        return json.dumps(d, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, blob):
+        d = json.loads(blob.decode("utf-8"))
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d]
+        if missing:
+            raise ValueError(f"header lacks {', '.join(missing)}")
+        d = {f.name: d[f.name] for f in dataclasses.fields(cls)}
+        d["shape"], d["event_shape"] = tuple(int(v) for v in d["shape"]), tuple(int(v) for v in d["event_shape"])
+        return cls(**d)
+
+
+def images_sha256(images):
+    """SHA-256 (hex) of the array's dtype, shape and bytes in C order."""
+    images = np.ascontiguousarray(images)
+    digest = hashlib.sha256(f"{images.dtype.str}|{images.shape}|".encode())
+    digest.update(images.tobytes())
+    return digest.hexdigest()
+
+
+def _content_sha256(header, payload):
+    """SHA-256 of the header (with this hash left blank) and the payload: any flipped byte shows."""
+    digest = hashlib.sha256(dataclasses.replace(header, payload_sha256="").to_json())
+    digest.update(payload)
+    return digest.hexdigest()
+
+
+def pack(header, payload_words):
+    """The file's bytes from a header and the payload (``uint32`` words)."""
+    payload = np.asarray(payload_words, dtype="<u4").tobytes()
+    header = dataclasses.replace(header, payload_words=len(payload) // 4, payload_sha256="")
+    header = dataclasses.replace(header, payload_sha256=_content_sha256(header, payload))
+    blob = header.to_json()
+    return _PREAMBLE.pack(MAGIC, VERSION, len(blob)) + blob + payload
+
+
+def header_size(data):
+    """Bytes before the payload."""
+    return _PREAMBLE.size + _PREAMBLE.unpack_from(data)[2]
+
+
+def unpack(data, source="the data"):
+    """``(FileHeader, payload as native uint32 words)``; raises :class:`CompressedFileError` for any damage."""
+    data = bytes(data)
+    if len(data) < _PREAMBLE.size or data[:len(MAGIC)] != MAGIC:
+        raise CompressedFileError(f"{source} is not a vae-tf compressed file (no {MAGIC[:-1].decode()} magic at the start).")
+    _, version, length = _PREAMBLE.unpack_from(data)
+    if version != VERSION:
+        raise CompressedFileError(f"{source} is format version {version}; this vae-tf reads version {VERSION}.")
+    end = _PREAMBLE.size + length
+    if len(data) < end:
+        raise CompressedFileError(f"{source} is truncated: it ends inside its header ({len(data)} of {end} bytes).")
+    try:
+        header = FileHeader.from_json(data[_PREAMBLE.size:end])
+    except (ValueError, TypeError, UnicodeDecodeError) as err:
+        raise CompressedFileError(f"{source} has a corrupt header ({err}).") from None
+    if header.coder_precision != CODER_PRECISION:
+        raise CompressedFileError(f"{source} was coded at {header.coder_precision}-bit precision; this vae-tf codes "
+                                  f"at {CODER_PRECISION} bits.")
+    payload = data[end:]
+    expected = 4 * header.payload_words
+    if len(payload) < expected:
+        raise CompressedFileError(
+            f"{source} is truncated: {len(payload)} of {expected} payload bytes ({len(data)} bytes in all).")
+    if len(payload) > expected:
+        raise CompressedFileError(f"{source} has {len(payload) - expected} unexpected bytes after its payload.")
+    if _content_sha256(header, payload) != header.payload_sha256:
+        raise CompressedFileError(f"{source} is corrupt: its header and payload do not match the SHA-256 it holds.")
+    return header, np.frombuffer(payload, dtype="<u4").astype(np.uint32)
