@@ -9,6 +9,7 @@ import keras
 
 from losses import NegativeLogLikelihood
 from losses.reduction import reduce_per_example, scale_for_replicas, sum_over_event_dims
+from vae_tf.progress_bar import with_step_counting_progress_bar
 from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
 tfd = tfp.distributions
@@ -338,6 +339,7 @@ class VAE(keras.Model):
 
         Checks run on arrays and on the first batch of a ``tf.data.Dataset``:
         a bad value raises ``ValueError`` naming it instead of training to NaN.
+        The progress bar counts the steps that ran (``vae_tf.progress_bar``).
         """
         self._check_data(x, y, kwargs.get("sample_weight"))
         if validation_data is not None:
@@ -346,13 +348,14 @@ class VAE(keras.Model):
             else:
                 self._check_data(validation_data, where="validation_data: ")
         self._ensure_built(x)
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        kwargs = with_step_counting_progress_bar(keras.Model.fit, args, kwargs)
+        return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """Keras ``evaluate``, with the data checked first as in :meth:`fit`."""
         self._check_data(x, y, kwargs.get("sample_weight"))
         self._ensure_built(x)
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(x, y, **with_step_counting_progress_bar(keras.Model.evaluate, args, kwargs))
 
     def predict(self, x, *args, **kwargs):
         self._check_data(x)
