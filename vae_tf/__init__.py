@@ -12,9 +12,10 @@ Public API::
     vae_tf.export_saved_model        SavedModel for TensorFlow Serving (vae_tf.export)
 """
 
-import os
+from vae_tf.tensorflow_startup import import_tensorflow_quietly
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before anything imports TensorFlow: its C++ start-up lines are held back (VAE_TF_VERBOSE=1 shows them).
+import_tensorflow_quietly()
 
 from vae_tf import layers, networks  # noqa: E402
 from vae_tf.models import VAE  # noqa: E402
