@@ -7,6 +7,8 @@ import shutil
 import keras
 import numpy as np
 
+from vae_tf.argument_types import directory, keras_file, new_keras_file, npz_file, positive_int, seed
+from vae_tf.command_errors import reading_model_file
 from vae_tf.compare.configs import DEFAULT_CONFIGS, resolve_configs
 from vae_tf.data import DATASETS, binarize_static, load_dataset
 
@@ -16,9 +18,9 @@ SIDECAR_SUFFIX = ".json"
 
 def _add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="digits", help="default: the built-in digits")
-    p.add_argument("--data", default=None, help="local .npz with x_train, y_train, x_test, y_test")
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test")
+    p.add_argument("--batch-size", type=positive_int, default=100)
+    p.add_argument("--seed", type=seed, default=0)
 
 
 def add_train_command(subparsers):
@@ -26,11 +28,11 @@ def add_train_command(subparsers):
                               description="Trains one configuration; resumes from --backup-dir after a crash.")
     p.add_argument("--config", default="gauss_learned_sigma", help=f"one of {', '.join(DEFAULT_CONFIGS)}")
     _add_data_options(p)
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--latent-dim", type=int, default=16)
-    p.add_argument("--train-size", type=int, default=None, help="keep only this many training images")
-    p.add_argument("--out", default="m.keras", help="model file (default m.keras), written atomically")
-    p.add_argument("--backup-dir", default=None,
+    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--latent-dim", type=positive_int, default=16)
+    p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
+    p.add_argument("--out", type=new_keras_file, default="m.keras", help="model file (default m.keras), written atomically")
+    p.add_argument("--backup-dir", type=directory, default=None,
                    help="where keras.callbacks.BackupAndRestore keeps the state after each epoch "
                         "(default: <out>.backup); rerunning the same command resumes there")
     p.add_argument("--quiet", action="store_true")
@@ -39,10 +41,10 @@ def add_train_command(subparsers):
 
 def add_evaluate_command(subparsers):
     p = subparsers.add_parser("evaluate", help="ELBO, importance-sampled log-likelihood and MSE of a saved model")
-    p.add_argument("model", help="a .keras file written by `vae-tf train`")
+    p.add_argument("model", type=keras_file, help="a .keras file written by `vae-tf train`")
     _add_data_options(p)
-    p.add_argument("--k", type=int, default=1000, help="importance samples (default 1000)")
-    p.add_argument("--test-size", type=int, default=None, help="keep only this many test images")
+    p.add_argument("--k", type=positive_int, default=1000, help="importance samples (default 1000)")
+    p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
     p.add_argument("--binarize", choices=("auto", "none", "static"), default="auto",
                    help="auto: binarize (one fixed draw) when the model was trained on binarized pixels")
     p.set_defaults(func=run_evaluate_command)
@@ -91,7 +93,8 @@ def run_evaluate_command(args):
 
     if not os.path.isfile(args.model):
         raise UserInputError(f"Model file {args.model!r} does not exist.")
-    model = keras.models.load_model(args.model)
+    with reading_model_file(args.model):
+        model = keras.models.load_model(args.model)
     images = load_dataset(args.dataset, path=args.data, test_size=args.test_size)
     binarize = args.binarize == "static" or (args.binarize == "auto" and _trained_binarized(args.model))
     x = binarize_static(images.x_test, args.seed + 2) if binarize else images.x_test
