@@ -23,9 +23,10 @@ Public API::
     vae_tf.compression               compress / decompress: lossless bits-back coding with a trained VAE
 """
 
-import os
+from vae_tf.tensorflow_startup import import_tensorflow_quietly
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before anything imports TensorFlow: its C++ start-up lines are held back (VAE_TF_VERBOSE=1 shows them).
+import_tensorflow_quietly()
 
 from vae_tf import layers, networks  # noqa: E402
 from vae_tf import callbacks, distributions, objectives  # noqa: E402

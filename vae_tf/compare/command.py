@@ -3,6 +3,7 @@
 import argparse
 import os
 
+from vae_tf.argument_types import directory, name_list, npz_file, positive_int, seed
 from vae_tf.data import DATA_DIR_ENV, DATASETS
 from vae_tf.models.vae.registry import DEFAULT_CONFIGS
 
@@ -26,18 +27,18 @@ def add_compare_command(subparsers):
     p.add_argument("--dataset", choices=DATASETS, default=None,
                    help="built-in digits (default), or mnist / fashion_mnist via keras.datasets or "
                         f"${DATA_DIR_ENV}/<name>.npz")
-    p.add_argument("--data", default=None, help="local .npz with x_train, y_train, x_test, y_test (overrides --dataset)")
-    p.add_argument("--configs", default=None,
+    p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test (overrides --dataset)")
+    p.add_argument("--configs", type=name_list, default=None,
                    help=f"comma-separated configuration names (default: all): {', '.join(DEFAULT_CONFIGS)}")
-    p.add_argument("--epochs", type=int, default=None, help="epochs per run (default 20)")
-    p.add_argument("--latent-dim", type=int, default=None, help="latent units (default 16)")
-    p.add_argument("--k", type=int, default=None, help="importance samples for the test log-likelihood (default 1000)")
-    p.add_argument("--iwae-examples", type=int, default=None, help="test images scored by IWAE (default 1000)")
-    p.add_argument("--train-size", type=int, default=None, help="keep only this many training images")
-    p.add_argument("--test-size", type=int, default=None, help="keep only this many test images")
-    p.add_argument("--batch-size", type=int, default=None, help="default 100")
-    p.add_argument("--seed", type=int, default=None, help="default 0")
-    p.add_argument("--out", default="runs/compare", help="output directory (default runs/compare)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 20)")
+    p.add_argument("--latent-dim", type=positive_int, default=None, help="latent units (default 16)")
+    p.add_argument("--k", type=positive_int, default=None, help="importance samples for the test log-likelihood (default 1000)")
+    p.add_argument("--iwae-examples", type=positive_int, default=None, help="test images scored by IWAE (default 1000)")
+    p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
+    p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="default 100")
+    p.add_argument("--seed", type=seed, default=None, help="default 0")
+    p.add_argument("--out", type=directory, default="runs/compare", help="output directory (default runs/compare)")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
                    help="demo: a short budget (~5 min on 2 CPU cores), MNIST subset when available, else digits")
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,

@@ -8,6 +8,8 @@ import zipfile
 
 import numpy as np
 
+from vae_tf.argument_types import existing_file, keras_file, non_negative_int, positive_int, seed
+from vae_tf.command_errors import reading_model_file
 from vae_tf.errors import BadImagesError, CompressedFileError, UserInputError
 
 
@@ -17,43 +19,38 @@ def add_compression_commands(subparsers):
         description="Bits-back coding with a trained VAE whose decoder gives level probabilities (a discretized "
                     "layer, or IndependentBernoulli for binary images). Prints the file's bits/dim next to the "
                     "model's -ELBO and IWAE bits/dim on the same images.")
-    p.add_argument("model", help="a .keras file saved from a vae_tf.VAE")
-    p.add_argument("images", help="a .npz holding integer images (levels 0..L-1, e.g. uint8)")
+    p.add_argument("model", type=keras_file, help="a .keras file saved from a vae_tf.VAE")
+    p.add_argument("images", type=existing_file, help="a .npz holding integer images (levels 0..L-1, e.g. uint8)")
     p.add_argument("out", help="the compressed file to write (atomically)")
     p.add_argument("--key", default=None, help="the array in IMAGES (default: x_test, or the only array)")
-    p.add_argument("--latent-bits", type=int, default=None,
+    p.add_argument("--latent-bits", type=positive_int, default=None,
                    help="bins of equal prior mass per latent unit, as a power of 2 (default 10)")
-    p.add_argument("--batch-size", type=int, default=None, help="images per network pass (default 100)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial random bits on the stack")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="images per network pass (default 100)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the initial random bits on the stack")
     _add_k(p)
     p.set_defaults(func=run_compress_command)
 
     p = subparsers.add_parser("decompress", help="restore the images from a file written by `vae-tf compress`",
                               description="Decodes with the same model and writes the identical array into a .npz.")
-    p.add_argument("model", help="the .keras file the images were compressed with")
-    p.add_argument("compressed", help="a file written by `vae-tf compress`")
+    p.add_argument("model", type=keras_file, help="the .keras file the images were compressed with")
+    p.add_argument("compressed", type=existing_file, help="a file written by `vae-tf compress`")
     p.add_argument("out", help="the .npz to write (atomically), under the array's original name")
     _add_k(p)
     p.set_defaults(func=run_decompress_command)
 
 
 def _add_k(p):
-    p.add_argument("--k", type=int, default=100,
+    p.add_argument("--k", type=non_negative_int, default=100,
                    help="importance samples for the model's IWAE bits/dim (default 100; 0 skips it)")
 
 
 def _load_model(path):
-    if not path.endswith(".keras") or not os.path.isfile(path):
-        raise UserInputError(f"MODEL must be an existing .keras file, got {path!r}.")
     import keras
 
     import vae_tf  # noqa: F401  (registers the serializable classes)
 
-    try:
+    with reading_model_file(path):
         return keras.saving.load_model(path)
-    except Exception as err:  # Keras raises ValueError, OSError, zipfile errors, ... for a bad file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UserInputError(f"Cannot load the model {path!r} ({type(err).__name__}: {first}).") from None
 
 
 def load_images(path, key=None):
@@ -118,14 +115,10 @@ def _print_rates(file_bits_per_dim, elbo, iwae, k):
 def run_compress_command(args):
     from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats
 
-    if args.k < 0:
-        raise UserInputError(f"--k must be >= 0, got {args.k}.")
     latent_bits = DEFAULT_LATENT_BITS if args.latent_bits is None else args.latent_bits
     batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
     if not 1 <= latent_bits <= 16:
         raise UserInputError(f"--latent-bits must be in 1..16, got {latent_bits}.")
-    if batch_size <= 0:
-        raise UserInputError(f"--batch-size must be positive, got {batch_size}.")
     name, images = load_images(args.images, args.key)
     model = _load_model(args.model)
     print(f"Compressing {args.images}[{name!r}] {images.shape} {images.dtype} with {args.model}")
@@ -155,8 +148,6 @@ def _num_levels(model):
 def run_decompress_command(args):
     from vae_tf.compression import decompress
 
-    if args.k < 0:
-        raise UserInputError(f"--k must be >= 0, got {args.k}.")
     if not os.path.isfile(args.compressed):
         raise CompressedFileError(f"Compressed file {args.compressed!r} does not exist.")
     with open(args.compressed, "rb") as f:

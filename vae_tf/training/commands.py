@@ -1,6 +1,5 @@
 """``vae-tf train`` (one configuration, resumable, saved atomically) and ``vae-tf evaluate``."""
 
-import argparse
 import json
 import os
 import shutil
@@ -8,6 +7,9 @@ import shutil
 import keras
 import numpy as np
 
+from vae_tf.argument_types import (directory, keras_file, layer_widths, new_keras_file, non_negative_float,
+                                   non_negative_int, npz_file, positive_float, positive_int, seed)
+from vae_tf.command_errors import reading_model_file
 from vae_tf.data import DATASETS, binarize_static, load_dataset
 from vae_tf.models.vae.registry import DEFAULT_CONFIGS, resolve_configs
 
@@ -21,61 +23,11 @@ OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine", "exponential")
 
 
-# argparse types: a bad value is one line naming the option and exit code 2.
-def positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
-    return value
-
-
-def non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
-
-
-def non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def positive_float(text):
-    value = non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
-    return value
-
-
-def hidden_sizes(text):
-    """``"200,200"`` -> ``(200, 200)``: layer widths, each a positive integer."""
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(f"must be comma-separated positive layer widths such as 200,200, got {text!r}")
-    return sizes
-
-
 def _add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="digits", help="default: the built-in digits")
-    p.add_argument("--data", default=None, help="local .npz with x_train, y_train, x_test, y_test")
+    p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test")
     p.add_argument("--batch-size", type=positive_int, default=100)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed, default=0)
 
 
 def add_train_command(subparsers):
@@ -85,7 +37,7 @@ def add_train_command(subparsers):
     _add_data_options(p)
     p.add_argument("--epochs", type=positive_int, default=20)
     p.add_argument("--latent-dim", type=positive_int, default=16)
-    p.add_argument("--hidden", type=hidden_sizes, default=None,
+    p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP widths of encoder and decoder, e.g. 200,200 (default: the configuration's)")
     p.add_argument("--activation", choices=ACTIVATIONS, default=None, help="hidden-layer activation (default relu)")
     p.add_argument("--objective", choices=OBJECTIVES, default="elbo",
@@ -100,8 +52,8 @@ def add_train_command(subparsers):
                    help="decay of the learning rate over the epochs: constant (default), cosine "
                         "(to 1%%) or exponential (to 10%%)")
     p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
-    p.add_argument("--out", default="m.keras", help="model file (default m.keras), written atomically")
-    p.add_argument("--backup-dir", default=None,
+    p.add_argument("--out", type=new_keras_file, default="m.keras", help="model file (default m.keras), written atomically")
+    p.add_argument("--backup-dir", type=directory, default=None,
                    help="where keras.callbacks.BackupAndRestore keeps the state after each epoch "
                         "(default: <out>.backup); rerunning the same command resumes there")
     p.add_argument("--quiet", action="store_true")
@@ -110,7 +62,7 @@ def add_train_command(subparsers):
 
 def add_evaluate_command(subparsers):
     p = subparsers.add_parser("evaluate", help="ELBO, importance-sampled log-likelihood and MSE of a saved model")
-    p.add_argument("model", help="a .keras file written by `vae-tf train`")
+    p.add_argument("model", type=keras_file, help="a .keras file written by `vae-tf train`")
     _add_data_options(p)
     p.add_argument("--k", type=positive_int, default=1000, help="importance samples (default 1000)")
     p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
@@ -183,7 +135,8 @@ def run_evaluate_command(args):
 
     if not os.path.isfile(args.model):
         raise UserInputError(f"Model file {args.model!r} does not exist.")
-    model = keras.models.load_model(args.model)
+    with reading_model_file(args.model):
+        model = keras.models.load_model(args.model)
     images = load_dataset(args.dataset, path=args.data, test_size=args.test_size)
     binarize = args.binarize == "static" or (args.binarize == "auto" and _trained_binarized(args.model))
     test_seed = args.seed + TEST_SEED_OFFSET

@@ -15,6 +15,7 @@ from losses.reduction import scale_for_replicas
 from vae_tf.distributions import reparameterized_sample, standard_normal_prior
 from vae_tf.distributions import diagonal_gaussian_kl  # noqa: F401  (re-exported by vae_tf.models.vae)
 from vae_tf.objectives import check_log_density_loss, get_objective, iwae_log_likelihood, reconstruction_loss_for
+from vae_tf.progress_bar import with_step_counting_progress_bar
 from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
 tfd = tfp.distributions
@@ -40,7 +41,8 @@ def _with_beta_logger(callbacks):
     if isinstance(callbacks, keras.callbacks.CallbackList):
         callbacks.append(_LogBeta())
         return callbacks
-    return [*(callbacks or []), _LogBeta()]
+    # First, so that `beta` is in the logs the progress bar and History see at the end of an epoch.
+    return [_LogBeta(), *(callbacks or [])]
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -296,6 +298,7 @@ class VAE(keras.Model):
 
         Checks run on arrays and on the first batch of a ``tf.data.Dataset``:
         a bad value raises ``ValueError`` naming it instead of training to NaN.
+        The progress bar counts the steps that ran (``vae_tf.progress_bar``).
         """
         self._check_data(x, y, kwargs.get("sample_weight"))
         if validation_data is not None:
@@ -304,14 +307,15 @@ class VAE(keras.Model):
             else:
                 self._check_data(validation_data, where="validation_data: ")
         self._ensure_built(x)
+        kwargs = with_step_counting_progress_bar(keras.Model.fit, args, kwargs)
         kwargs["callbacks"] = _with_beta_logger(kwargs.get("callbacks"))
-        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
+        return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """Keras ``evaluate``, with the data checked first as in :meth:`fit`."""
         self._check_data(x, y, kwargs.get("sample_weight"))
         self._ensure_built(x)
-        return super().evaluate(x, y, *args, **kwargs)
+        return super().evaluate(x, y, **with_step_counting_progress_bar(keras.Model.evaluate, args, kwargs))
 
     def predict(self, x, *args, **kwargs):
         self._check_data(x)

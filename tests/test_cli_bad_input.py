@@ -1,0 +1,235 @@
+"""Bad input through the command line: one line naming the problem, exit code 2, never a traceback.
+
+One table row per mistake: a command line with one bad value (the last option given,
+so that the coverage test below can tell which option a row covers) and a fragment
+the one-line message must contain. Paths in braces are made by the ``files`` fixture.
+A new option needs a row: ``test_every_option_has_a_row`` fails until it has one.
+Most rows are rejected by argparse, before any work; the rows marked "(loads)" reach
+Keras or the data loader. Subprocess tests at the end check the real ``vae-tf``:
+its first screen is ours, and ``--verbose`` / ``VAE_TF_VERBOSE=1`` bring TensorFlow's
+start-up lines back.
+"""
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from vae_tf import cli
+from vae_tf.tensorflow_startup import VERBOSE_ENV
+
+# (command line, fragment of the one-line message)
+CASES = [
+    # vae-tf
+    (["bogus"], "invalid choice: 'bogus'"),
+    (["--verbose=1"], "ignored explicit argument '1'"),
+    # vae-tf compare
+    (["compare", "--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
+    (["compare", "--epochs", "two"], "argument --epochs: must be a positive integer, got 'two'"),
+    (["compare", "--latent-dim", "-1"], "argument --latent-dim: must be a positive integer, got '-1'"),
+    (["compare", "--k", "0"], "argument --k: must be a positive integer"),
+    (["compare", "--iwae-examples", "0"], "argument --iwae-examples: must be a positive integer"),
+    (["compare", "--train-size", "0"], "argument --train-size: must be a positive integer"),
+    (["compare", "--test-size", "-5"], "argument --test-size: must be a positive integer, got '-5'"),
+    (["compare", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
+    (["compare", "--batch-size", "2.5"], "argument --batch-size: must be a positive integer, got '2.5'"),
+    (["compare", "--seed", "-1"], "argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
+    (["compare", "--dataset", "imagenet"], "argument --dataset: invalid choice: 'imagenet'"),
+    (["compare", "--data", "missing.npz"], "argument --data: no such file: 'missing.npz'"),
+    (["compare", "--data", "{text_npz}"], "is not a readable .npz file (truncated, or not a zip archive)"),
+    (["compare", "--data", "{text_file}"], "is not a .npz file (the name must end in .npz)"),
+    (["compare", "--out", "out", "--data", "{images_npz}"], "x_train, y_train, x_test, y_test"),  # (loads)
+    (["compare", "--configs", ","], "argument --configs: must be comma-separated names such as a,b, got ','"),
+    (["compare", "--out", "out", "--configs", "l1_loss"], "'l1_loss'"),  # (loads) the registry
+    (["compare", "--out", "{text_file}"], "argument --out: '{text_file}' is a file, not a directory"),
+    (["compare", "--preset", "fast"], "argument --preset: invalid choice: 'fast'"),
+    (["compare", "--jit=yes"], "argument --jit/--no-jit: ignored explicit argument 'yes'"),
+    (["compare", "--no-jit=1"], "argument --jit/--no-jit: ignored explicit argument '1'"),
+    (["compare", "--quiet=1"], "argument --quiet: ignored explicit argument '1'"),
+    (["compare", "--verbose=1"], "argument --verbose: ignored explicit argument '1'"),
+    (["compare", "--bogus"], "unrecognized arguments: --bogus"),
+    # vae-tf train
+    (["train", "--config", "l1_loss"], "'l1_loss'"),  # (loads) the registry
+    (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
+    (["train", "--data", "{a_dir}"], "argument --data: '{a_dir}' is a directory, not a file"),
+    (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
+    (["train", "--seed", "4294967296"], "argument --seed: must be an integer from 0 to 4294967295"),
+    (["train", "--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
+    (["train", "--latent-dim", "0"], "argument --latent-dim: must be a positive integer"),
+    (["train", "--train-size", "none"], "argument --train-size: must be a positive integer, got 'none'"),
+    (["train", "--out", "m.h5"], "argument --out: must be a file name ending in .keras, got 'm.h5'"),
+    (["train", "--out", "{dir_keras}"], "is a directory; give a file name ending in .keras"),
+    (["train", "--backup-dir", "{text_file}"], "argument --backup-dir: '{text_file}' is a file, not a directory"),
+    (["train", "--quiet=yes"], "argument --quiet: ignored explicit argument 'yes'"),
+    (["train", "--verbose=yes"], "argument --verbose: ignored explicit argument 'yes'"),
+    # vae-tf evaluate
+    (["evaluate"], "the following arguments are required: model"),
+    (["evaluate", "missing.keras"], "argument model: no such file: 'missing.keras'"),
+    (["evaluate", "{broken_keras}"], "is not a readable .keras file (truncated, or not a zip archive)"),
+    (["evaluate", "{text_file}"], "is not a .keras file (the name must end in .keras)"),
+    (["evaluate", "{dir_keras}"], "is a directory, not a file"),
+    (["evaluate", "{no_config_keras}"], "is not a Keras model file (no config.json inside)"),
+    (["evaluate", "{not_a_model_keras}"], "cannot load '{not_a_model_keras}' as a vae_tf model"),  # (loads)
+    (["evaluate", "{not_a_model_keras}", "--dataset", "svhn"], "argument --dataset: invalid choice: 'svhn'"),
+    (["evaluate", "{not_a_model_keras}", "--data", "{text_npz}"], "is not a readable .npz file"),
+    (["evaluate", "{not_a_model_keras}", "--batch-size", "0"], "argument --batch-size: must be a positive integer"),
+    (["evaluate", "{not_a_model_keras}", "--seed", "x"], "argument --seed: must be an integer from 0 to 4294967295, got 'x'"),
+    (["evaluate", "{not_a_model_keras}", "--k", "0"], "argument --k: must be a positive integer, got '0'"),
+    (["evaluate", "{not_a_model_keras}", "--test-size", "0"], "argument --test-size: must be a positive integer"),
+    (["evaluate", "{not_a_model_keras}", "--binarize", "always"], "argument --binarize: invalid choice: 'always'"),
+    (["evaluate", "{not_a_model_keras}", "--verbose=1"], "argument --verbose: ignored explicit argument '1'"),
+    # vae-tf export
+    (["export", "--out", "new"], "the following arguments are required: --model"),
+    (["export", "--out", "new", "--model", "missing.keras"], "argument --model: no such file: 'missing.keras'"),
+    (["export", "--out", "new", "--model", "{broken_keras}"], "(truncated, or not a zip archive)"),
+    (["export", "--model", "{not_a_model_keras}", "--out", "{full_dir}"], "argument --out: '{full_dir}' already exists and is not empty"),
+    (["export", "--model", "{not_a_model_keras}", "--out", "{text_file}"], "argument --out: '{text_file}' is a file, not a directory"),
+    (["export", "--out", "new", "--model", "{not_a_model_keras}"], "cannot load '{not_a_model_keras}' as a vae_tf model"),  # (loads)
+    (["export", "--out", "new", "--verbose=on"], "argument --verbose: ignored explicit argument 'on'"),
+]
+
+
+def _id(case):
+    return "-".join(re.sub(r"[^\w.-]", "", a) for a in case[0])[:60] or "empty"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Bad files, one per way a file can be wrong; returns {name: path}."""
+    d = tmp_path_factory.mktemp("bad_files")
+    paths = {}
+
+    def path(name):
+        paths[name.replace(".", "_")] = str(d / name)
+        return d / name
+
+    with zipfile.ZipFile(path("not_a_model.keras"), "w") as archive:
+        archive.writestr("config.json", '{"class_name": "NoSuchModel", "config": {}}')
+        archive.writestr("model.weights.h5", b"")
+    data = (d / "not_a_model.keras").read_bytes()
+    path("broken.keras").write_bytes(data[: len(data) // 2])  # a copy cut short, as by a full disk
+    with zipfile.ZipFile(path("no_config.keras"), "w") as archive:
+        archive.writestr("weights.h5", b"")
+    path("text.npz").write_text("not an archive")
+    path("text_file.txt").write_text("x")
+    paths["text_file"] = paths.pop("text_file_txt")
+    np.savez(path("images.npz"), images=np.zeros((3, 4, 4), np.uint8))
+    path("a_dir").mkdir()
+    path("dir.keras").mkdir()
+    path("full_dir").mkdir()
+    (d / "full_dir" / "saved_model.pb").write_text("")
+    paths["tmp"] = str(d)
+    return paths
+
+
+@pytest.mark.parametrize("argv, fragment", CASES, ids=[_id(c) for c in CASES])
+def test_bad_command_line_is_one_line_and_exit_2(files, argv, fragment, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # relative names (missing.npz, m.h5, out, new) land in an empty directory
+    rc = cli.main([a.format(**files) for a in argv])
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert rc == 2, (out, err)
+    assert len(lines) == 1, err
+    assert re.match(r"vae-tf( \w+)?: error: ", lines[0]), lines[0]
+    assert fragment.format(**files) in lines[0]
+    assert "Traceback" not in out + err
+    assert not os.path.exists(tmp_path / "m.keras")
+
+
+def _bad_option(argv):
+    options = [a.split("=")[0] for a in argv if a.startswith("--")]
+    return options[-1] if options else None
+
+
+def test_every_option_has_a_row():
+    """Each subcommand's options (all but --help) are the bad option of at least one row."""
+    parser = cli.build_parser()
+    subcommands = next(a for a in parser._actions if a.dest == "command").choices
+    covered = {(argv[0], _bad_option(argv)) for argv, _ in CASES if argv and not argv[0].startswith("-")}
+    missing = []
+    for name, sub in subcommands.items():
+        for action in sub._actions:
+            options = [o for o in action.option_strings if o.startswith("--") and o != "--help"]
+            if options and not any((name, o) in covered for o in options):
+                missing.append(f"vae-tf {name} {options[0]}")
+    assert not missing, f"add a row to CASES for: {', '.join(missing)}"
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    """Only the user's mistakes become one line: an unexpected error is raised as it is."""
+    from vae_tf.compare import runner
+
+    def broken(**kwargs):
+        raise ValueError("an internal bug, not the user's input")
+
+    monkeypatch.setattr(runner, "run_compare", broken)
+    with pytest.raises(ValueError, match="internal bug"):
+        cli.main(["compare"])
+
+
+# -- the real `vae-tf`, in a subprocess ---------------------------------------
+
+# TensorFlow's C++ log lines (absl/glog prefix "I0000 00:00:..." or "2025-01-01 ...: I ...") and notices.
+NOISE = re.compile(r"^([IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d [\d:.]+: [IWEF] )|absl::InitializeLog|oneDNN|cuInit"
+                   r"|cuda|TF_ENABLE_ONEDNN_OPTS|WARNING:absl|DeprecationWarning", re.MULTILINE)
+
+
+def _vae_tf(args, env_extra=None, timeout=300):
+    # conftest sets TF_CPP_MIN_LOG_LEVEL for the test process; a user's shell does not.
+    env = {k: v for k, v in os.environ.items() if k not in (VERBOSE_ENV, "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(env_extra or {})
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    return subprocess.run([sys.executable, "-m", "vae_tf.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    import keras
+
+    from vae_tf.compare.configs import resolve_configs
+    from vae_tf.models.vae.config import build_vae
+    from vae_tf.training import save_model_atomically
+
+    (config,) = resolve_configs(["bin_bernoulli_nll"], latent_dim=2)
+    model = build_vae(config, (8, 8, 1), seed=0)
+    model.compile(jit_compile=False)
+    model.fit(np.zeros((10, 8, 8, 1), "float32"), epochs=1, verbose=0)  # saves the optimizer's state, as train does
+    path = tmp_path_factory.mktemp("model") / "tiny.keras"
+    save_model_atomically(model, path)
+    assert isinstance(keras.saving.load_model(path), type(model))
+    return str(path)
+
+
+def test_a_bad_argument_is_one_line_from_the_first_byte():
+    result = _vae_tf(["compare", "--epochs", "0"])
+    assert result.returncode == 2
+    assert result.stderr == "vae-tf compare: error: argument --epochs: must be a positive integer, got '0'\n"
+    assert result.stdout == ""
+
+
+def test_first_screen_is_ours_and_verbose_brings_tensorflow_back(tiny_model):
+    quiet = _vae_tf(["evaluate", tiny_model, "--k", "2", "--test-size", "20"])
+    assert quiet.returncode == 0, quiet.stderr[-2000:]
+    assert not NOISE.findall(quiet.stderr + quiet.stdout), quiet.stderr
+    assert quiet.stderr == "", quiet.stderr
+    assert f"{tiny_model} on 20 test images" in quiet.stdout and "test ELBO" in quiet.stdout
+
+    verbose = _vae_tf(["evaluate", tiny_model, "--k", "2", "--test-size", "20", "--verbose"])
+    by_env = _vae_tf(["evaluate", tiny_model, "--k", "2", "--test-size", "20"], {VERBOSE_ENV: "1"})
+    assert verbose.returncode == 0 and by_env.returncode == 0
+    # What TensorFlow alone prints when it starts (at the C++ log level vae_tf sets), without the timestamps.
+    plain = subprocess.run([sys.executable, "-c", "import tensorflow as tf; tf.config.list_physical_devices()"],
+                           capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    messages = [line.split("] ", 1)[1] for line in plain.stderr.splitlines() if NOISE.search(line) and "] " in line]
+    if not messages:
+        pytest.skip("TensorFlow prints nothing at start-up on this machine: nothing to bring back")
+    for message in messages:
+        assert message in verbose.stderr, verbose.stderr[-2000:]
+        assert message in by_env.stderr, by_env.stderr[-2000:]

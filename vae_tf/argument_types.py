@@ -1,0 +1,166 @@
+"""Argument types for the ``vae-tf`` commands: argparse rejects a bad value before any work starts.
+
+Each type takes the option's text and returns the value, or raises
+``argparse.ArgumentTypeError`` with a message that, after argparse's
+"argument --name:", names what was expected and what was given. Standard
+library only (no TensorFlow), so that checking a command line is quick.
+
+Use: ``p.add_argument("--epochs", type=positive_int, default=20)``.
+"""
+
+import argparse
+import math
+import os
+import zipfile
+
+#: Seeds go to ``keras.utils.set_random_seed``, which feeds NumPy's 32-bit seed.
+MAX_SEED = 2**32 - 1
+
+
+def _fail(expected, text):
+    raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
+
+
+def _integer(text, expected):
+    try:
+        return int(text)
+    except ValueError:
+        _fail(expected, text)
+
+
+def _number(text, expected):
+    try:
+        value = float(text)
+    except ValueError:
+        _fail(expected, text)
+    if not math.isfinite(value):
+        _fail(expected, text)
+    return value
+
+
+def positive_int(text):
+    """An integer >= 1 (counts: epochs, batch size, samples, sizes)."""
+    value = _integer(text, "a positive integer")
+    if value < 1:
+        _fail("a positive integer", text)
+    return value
+
+
+def non_negative_int(text):
+    """An integer >= 0 (e.g. epochs of warm-up, where 0 means none)."""
+    value = _integer(text, "an integer >= 0")
+    if value < 0:
+        _fail("an integer >= 0", text)
+    return value
+
+
+def seed(text):
+    """An integer in [0, 2**32 - 1]."""
+    expected = f"an integer from 0 to {MAX_SEED}"
+    value = _integer(text, expected)
+    if not 0 <= value <= MAX_SEED:
+        _fail(expected, text)
+    return value
+
+
+def positive_float(text):
+    """A finite number > 0 (e.g. a learning rate)."""
+    value = _number(text, "a number > 0")
+    if value <= 0:
+        _fail("a number > 0", text)
+    return value
+
+
+def non_negative_float(text):
+    """A finite number >= 0 (e.g. free bits in nats, a KL weight)."""
+    value = _number(text, "a number >= 0")
+    if value < 0:
+        _fail("a number >= 0", text)
+    return value
+
+
+def fraction(text):
+    """A number in [0, 1]."""
+    value = _number(text, "a number from 0 to 1")
+    if not 0 <= value <= 1:
+        _fail("a number from 0 to 1", text)
+    return value
+
+
+def existing_file(text):
+    """A path to a file that exists."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"no such file: {text!r}")
+    if not os.path.isfile(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory, not a file")
+    return text
+
+
+def _zip_file(text, kind, suffix):
+    existing_file(text)
+    if not text.endswith(suffix):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a {kind} file (the name must end in {suffix})")
+    if not zipfile.is_zipfile(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a readable {kind} file (truncated, or not a zip archive)")
+    return text
+
+
+def npz_file(text):
+    """An existing NumPy ``.npz`` archive (a zip file)."""
+    return _zip_file(text, ".npz", ".npz")
+
+
+def keras_file(text):
+    """An existing ``.keras`` model file: a zip archive holding ``config.json``."""
+    _zip_file(text, ".keras", ".keras")
+    try:
+        with zipfile.ZipFile(text) as archive:
+            has_config = "config.json" in archive.namelist()
+    except (OSError, zipfile.BadZipFile) as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a readable .keras file ({error})") from None
+    if not has_config:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Keras model file (no config.json inside)")
+    return text
+
+
+def new_keras_file(text):
+    """Where to write a ``.keras`` model: the name ends in ``.keras`` and is not a directory."""
+    if not text.endswith(".keras"):
+        raise argparse.ArgumentTypeError(f"must be a file name ending in .keras, got {text!r}")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a directory; give a file name ending in .keras")
+    return text
+
+
+def directory(text):
+    """A directory to write into: it may not exist yet, but must not be a file."""
+    if not text:
+        _fail("a directory", text)
+    if os.path.exists(text) and not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a directory")
+    return text
+
+
+def new_directory(text):
+    """A directory to create: it must not exist, or be empty."""
+    directory(text)
+    if os.path.isdir(text) and os.listdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} already exists and is not empty; give a new directory")
+    return text
+
+
+def name_list(text):
+    """Comma-separated names, at least one: "a,b" -> ["a", "b"]."""
+    names = [name.strip() for name in text.split(",")]
+    if not text.strip() or not all(names):
+        _fail("comma-separated names such as a,b", text)
+    return names
+
+
+def layer_widths(text):
+    """``"200,200"`` -> ``(200, 200)``: layer widths, each a positive integer."""
+    expected = "comma-separated positive layer widths such as 200,200"
+    sizes = tuple(_integer(part.strip(), expected) for part in text.split(","))
+    if min(sizes) < 1:
+        _fail(expected, text)
+    return sizes

@@ -1,0 +1,102 @@
+"""TensorFlow's start-up output, held back so that a user's first screen is ours.
+
+Importing TensorFlow 2.21 and finding its devices writes C++ log lines straight to
+file descriptor 2 (the oneDNN notice, "Could not find cuda drivers", a failed
+``cuInit``, absl's "All log messages before absl::InitializeLog()"): the absl lines
+come before TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL``, so only redirecting the
+descriptor silences them. :func:`import_tensorflow_quietly` does that for the import
+and the device discovery, and keeps what was written (and the Python warnings
+raised meanwhile) for :func:`replay_startup_output`: ``vae-tf --verbose`` prints it.
+``VAE_TF_VERBOSE=1`` turns all of this off: TensorFlow then prints as it always does.
+Nothing is lost on failure: if the import raises, the held output is written first.
+
+Standard library only: it must run before TensorFlow is imported.
+"""
+
+import contextlib
+import os
+import sys
+import tempfile
+import warnings
+
+#: Set to 1 (or true/yes/on) to see TensorFlow's start-up lines and log warnings as TensorFlow prints them.
+VERBOSE_ENV = "VAE_TF_VERBOSE"
+
+_held_text = ""
+_held_warnings = []
+
+
+def verbose_from_env():
+    return os.environ.get(VERBOSE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@contextlib.contextmanager
+def _descriptor_2_held():
+    """Points file descriptor 2 at a temporary file; yields a function returning what was written."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2 (embedded interpreters)
+        yield lambda: ""
+        return
+    with tempfile.TemporaryFile(mode="w+b") as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield lambda: (held.seek(0), held.read().decode("utf-8", "replace"))[1]
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow (and lists its devices) with its start-up output held back.
+
+    Does nothing special when TensorFlow is already imported or ``VAE_TF_VERBOSE`` is set.
+    ``TF_CPP_MIN_LOG_LEVEL`` defaults to 2 (C++ errors only) for the rest of the run.
+    """
+    global _held_text
+    if "tensorflow" in sys.modules or verbose_from_env():
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        with _descriptor_2_held() as written, warnings.catch_warnings(record=True) as caught:
+            try:
+                import tensorflow as tf
+
+                # Device discovery is where cuInit fails on a machine without a GPU; it does not
+                # create the runtime, so thread and device settings made later still apply.
+                tf.config.list_physical_devices()
+                import keras  # noqa: F401
+                import tensorflow_probability  # noqa: F401
+            finally:
+                _held_text += written()
+                _held_warnings.extend(caught)
+    except BaseException:
+        _write_held(sys.stderr)
+        raise
+
+
+def set_absl_verbosity(verbose):
+    """absl's Python logger prints "WARNING:absl:..." notes (e.g. on SavedModel export): errors only unless verbose."""
+    with contextlib.suppress(ImportError):
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.WARNING if verbose else absl_logging.ERROR)
+
+
+def _write_held(stream):
+    if _held_text:
+        stream.write(_held_text if _held_text.endswith("\n") else _held_text + "\n")
+    for w in _held_warnings:
+        stream.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
+    stream.flush()
+
+
+def replay_startup_output(stream=None):
+    """Writes the held start-up output (C++ lines, then Python warnings) to ``stream`` (default stderr)."""
+    _write_held(stream or sys.stderr)
+
+
+def held_startup_output():
+    """The C++ lines TensorFlow wrote while it was imported quietly ("" if it was not)."""
+    return _held_text
