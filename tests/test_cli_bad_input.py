@@ -192,7 +192,7 @@ def _vae_tf(args, env_extra=None, timeout=300):
 def tiny_model(tmp_path_factory):
     import keras
 
-    from vae_tf.compare.configs import resolve_configs
+    from vae_tf.models.vae.registry import resolve_configs
     from vae_tf.models.vae.config import build_vae
     from vae_tf.training import save_model_atomically
 

@@ -19,7 +19,7 @@ import losses
 import vae_tf
 from vae_tf import distributions as vd
 from vae_tf import layers
-from vae_tf.models.vae.model import flat_event_view
+from vae_tf.distributions import flat_event_view
 from vae_tf.validation import check_images
 
 tfd = tfp.distributions
