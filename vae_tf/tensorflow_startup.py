@@ -77,7 +77,12 @@ def import_tensorflow_quietly():
 
 
 def set_absl_verbosity(verbose):
-    """absl's Python logger prints "WARNING:absl:..." notes (e.g. on SavedModel export): errors only unless verbose."""
+    """absl's and TensorFlow's Python loggers print "WARNING:absl:..." notes (e.g. on SavedModel export)
+    and "WARNING:tensorflow:... triggered tf.function retracing" (every new model of `compare` traces its
+    own step): errors only unless verbose."""
+    import logging
+
+    logging.getLogger("tensorflow").setLevel(logging.WARNING if verbose else logging.ERROR)
     with contextlib.suppress(ImportError):
         from absl import logging as absl_logging
 

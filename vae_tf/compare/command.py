@@ -8,7 +8,7 @@ from vae_tf.data import DATA_DIR_ENV, DATASETS
 from vae_tf.models.vae.registry import DEFAULT_CONFIGS
 
 #: The standard budget; a preset replaces any value the user did not give.
-STANDARD = {"epochs": 20, "latent_dim": 16, "k": 1000, "batch_size": 100, "seed": 0,
+STANDARD = {"epochs": 10, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
             "train_size": None, "test_size": None, "iwae_examples": 1000, "jit": True}
 
 #: ``--preset demo``: a few minutes for all thirteen configurations on a 2-core CPU.
@@ -30,9 +30,9 @@ def add_compare_command(subparsers):
     p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test (overrides --dataset)")
     p.add_argument("--configs", type=name_list, default=None,
                    help=f"comma-separated configuration names (default: all): {', '.join(DEFAULT_CONFIGS)}")
-    p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 20)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10)")
     p.add_argument("--latent-dim", type=positive_int, default=None, help="latent units (default 16)")
-    p.add_argument("--k", type=positive_int, default=None, help="importance samples for the test log-likelihood (default 1000)")
+    p.add_argument("--k", type=positive_int, default=None, help="importance samples for the test log-likelihood (default 100)")
     p.add_argument("--iwae-examples", type=positive_int, default=None, help="test images scored by IWAE (default 1000)")
     p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
     p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")

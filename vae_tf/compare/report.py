@@ -31,6 +31,7 @@ GREY_COLUMNS = [
 ]
 #: (key, header, format) of the binarized table.
 BINARIZED_COLUMNS = [
+    ("rank", "rank", "{}"),
     ("name", "configuration", "{}"),
     ("bits_per_dim", "bits/dim", "{:.4f}"),
     ("test_iwae", "test log p(x) IWAE", "{:.2f}"),
@@ -182,39 +183,54 @@ def _agreement(rows):
     )
 
 
-def ranking_in_words(rows, num_dims):
-    """The grey-level ranking said in sentences: who wins, by how much, and where the MSE losses land."""
-    grey = [r for r in ranked(rows, GREY) if r["rank"] is not None]
-    if not grey:
+def ranking_in_words(rows, num_dims, table=GREY):
+    """The ranking said in sentences: which model wins, by how much, where the MSE losses land, and
+    where the best model stands among the reference codecs."""
+    everything = [r for r in ranked(rows, table) if r["rank"] is not None]
+    models = [r for r in everything if r.get("kind", MODEL) == MODEL]
+    if not models:
         return ""
-    best = grey[0]
+    best = models[0]
 
     def gap(r):
         diff = r["bits_per_dim"] - best["bits_per_dim"]
         return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image) behind"
 
-    words = [f"**Ranking.** `{best['name']}` models the grey-level test images best, at "
+    words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
              f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']})"]
-    if len(grey) > 1:
-        words.append(f"; the runner-up `{grey[1]['name']}` is {gap(grey[1])}")
+    if len(models) > 1:
+        words.append(f"; the runner-up `{models[1]['name']}` is {gap(models[1])}")
     words.append(". ")
-    models = [r for r in grey if r.get("kind", MODEL) == MODEL]
     mse = [r for r in models if r.get("loss") in ("scaled_mse", "keras_mse")]
-    if mse and min(mse, key=lambda r: r["bits_per_dim"])["name"] != best["name"]:
-        top = min(mse, key=lambda r: r["bits_per_dim"])
-        words.append(f"The best MSE-trained row, `{top['name']}`, ranks {top['rank']} of {len(grey)}, {gap(top)}")
+    if mse and mse[0]["name"] != best["name"]:
+        top = mse[0]
+        words.append(f"The best MSE-trained model, `{top['name']}`, ranks {models.index(top) + 1} of {len(models)}, "
+                     f"{gap(top)}")
         if top.get("bits_per_dim_at_optimal_sigma") is not None:
             words.append(f"; its decoder means at the optimal sigma would score "
                          f"{top['bits_per_dim_at_optimal_sigma']:.4f} bits/dim")
         words.append(". ")
     bound = [r for r in models if r.get("bits_per_dim_method") == "dequantized bound"]
-    if bound and min(bound, key=lambda r: r["bits_per_dim"])["name"] != best["name"]:
-        top = min(bound, key=lambda r: r["bits_per_dim"])
-        words.append(f"The best continuous density on dequantized data, `{top['name']}`, ranks {top['rank']}, {gap(top)} "
-                     "(its number is an upper bound on its bits/dim). ")
-    worst = grey[-1]
+    if bound and bound[0]["name"] != best["name"]:
+        top = bound[0]
+        words.append(f"The best continuous density on dequantized data, `{top['name']}`, ranks "
+                     f"{models.index(top) + 1}, {gap(top)} (its number is an upper bound on its bits/dim). ")
+    worst = models[-1]
     if worst["name"] != best["name"]:
-        words.append(f"Last is `{worst['name']}` at {worst['bits_per_dim']:.4f} bits/dim.")
+        words.append(f"Last is `{worst['name']}` at {worst['bits_per_dim']:.4f} bits/dim. ")
+    references = [r for r in everything if r.get("kind") == REFERENCE]
+    if references:
+        beaten = [r["name"] for r in references if r["bits_per_dim"] > best["bits_per_dim"]]
+        ahead = [r["name"] for r in references if r["bits_per_dim"] <= best["bits_per_dim"]]
+        words.append(f"**Against the references** (not models: classic codecs and per-pixel marginals on the same "
+                     f"integer test images), `{best['name']}` ranks {best['rank']} of {len(everything)}")
+        if beaten:
+            words.append(f"; it needs fewer bits than {', '.join(beaten)}")
+        if ahead:
+            words.append(f"; {', '.join(ahead)} {'does' if len(ahead) == 1 else 'do'} better "
+                         f"(by {best['bits_per_dim'] - references[0]['bits_per_dim']:.3f} bits/dim for the best, "
+                         f"{references[0]['name']})")
+        words.append(".")
     return "".join(words).strip() + "\n"
 
 
@@ -242,7 +258,7 @@ def write_report(rows, out, settings):
                 lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
     if binarized:
         lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",
-                  markdown_table(binarized, BINARIZED_COLUMNS), ""]
+                  markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED)]
     lines += ["Configurations:", ""]
     lines += [f"- `{r['name']}`: {r['description']}" for r in rows]
     lines += ["", "## How to read this", ""]

@@ -8,7 +8,8 @@ import numpy as np
 from vae_tf.bits_per_dim import DEQUANTIZED_BOUND, nats_to_bits_per_dim
 from vae_tf.compare import report
 from vae_tf.compare.metrics import evaluate_vae
-from vae_tf.data import load_dataset
+from vae_tf.compare.references import reference_rows
+from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
 from vae_tf.models.vae.registry import resolve_configs
 from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
@@ -18,7 +19,7 @@ from vae_tf.validation import check_positive_int
 DEFAULT_IWAE_EXAMPLES = 1000
 
 
-def compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16, k=1000, batch_size=100,
+def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
             seed=0, out="runs/compare", verbose=1):
     """Trains one VAE per configuration and writes the comparison into ``out``.
 
@@ -40,13 +41,15 @@ def compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16,
                        batch_size=batch_size, seed=seed, out=out, verbose=verbose)
 
 
-def run_compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim=16, k=1000, batch_size=100,
+def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
-                iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=()):
+                iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
+                codecs=True):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
-    ``references``: extra rows for the ranked grey-level table (:func:`vae_tf.compare.report.reference_row`,
-    e.g. classic codecs' bits/dim)."""
+    ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.report.reference_row`).
+    ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
+    on the same integer test images (:func:`vae_tf.compare.references.reference_rows`)."""
     epochs = check_positive_int(epochs, "epochs")
     k = check_positive_int(k, "k")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -65,6 +68,8 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=20, latent_dim
         say(f"\n[{i}/{len(chosen)}] {config.name}: {config.description}")
         row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile)
         rows.append(row)
+    if codecs:
+        rows += _codec_rows(chosen, images, seed, say)
     rows += [dict(r) for r in references]
     report.write_results(rows, out)
     report.save_learning_curves(rows, os.path.join(out, "learning_curves.png"))
@@ -106,6 +111,21 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     say(f"  test bits/dim {bits}, ELBO {row['test_elbo']:.2f}, IWAE(k={k}) {row['test_iwae']:.2f} nats, "
         f"MSE {row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
     return row
+
+
+def _codec_rows(configs, images, seed, say):
+    """Reference rows for each table that has models: the integer test images the models are scored on."""
+    rows = []
+    if images.num_levels is not None and any(not c.binarized for c in configs):
+        say("\nReference codecs on the grey-level test images ...")
+        levels = images.num_levels
+        rows += reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
+                               table=report.GREY)
+    if any(c.binarized for c in configs):
+        say("Reference codecs on the binarized test images ...")
+        test = binarize_static(images.x_test, seed + TEST_SEED_OFFSET).astype("uint8")
+        rows += reference_rows(test, None, 2, table=report.BINARIZED)
+    return rows
 
 
 def validation_bits_per_dim(row, event_shape, num_levels):
