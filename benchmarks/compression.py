@@ -51,16 +51,6 @@ def parse_args(argv=None):
     return args
 
 
-def integer_levels(name, x):
-    """``(levels as uint8, L)``: the images as the dataset stores them."""
-    import numpy as np
-
-    if name == "digits":  # load_arrays gives scikit-learn's 0..16 divided by 16
-        return np.rint(np.asarray(x) * 16).astype(np.uint8), 17
-    x = np.asarray(x)
-    return x.astype(np.uint8), 256
-
-
 class WallClockBudget:
     """A Keras callback that stops training once ``seconds`` have passed since it began."""
 
@@ -91,11 +81,11 @@ def run_dataset(name, args):
     import vae_tf
     from vae_tf.compare.references import reference_rows
     from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats, decompress
-    from vae_tf.data import load_arrays
+    from vae_tf.data import load_arrays, num_levels_of
 
-    ((x_train, _), (x_test, _)), source = load_arrays(name)
-    train, num_levels = integer_levels(name, x_train)
-    test, _ = integer_levels(name, x_test)
+    arrays, source = load_arrays(name)  # the images as the dataset stores them (digits: levels 0..16)
+    num_levels = arrays.get("num_levels") or num_levels_of(arrays["x_train"])
+    train, test = (np.asarray(arrays[key]).astype(np.uint8) for key in ("x_train", "x_test"))
     train, test = train[:args.train_size], test[:args.test_size]
     event = tuple(test.shape[1:]) + ((1,) if test.ndim == 3 else ())
     num_dims = int(np.prod(event))

@@ -66,6 +66,15 @@ CASES = [
     (["train", "--backup-dir", "{text_file}"], "argument --backup-dir: '{text_file}' is a file, not a directory"),
     (["train", "--quiet=yes"], "argument --quiet: ignored explicit argument 'yes'"),
     (["train", "--verbose=yes"], "argument --verbose: ignored explicit argument 'yes'"),
+    (["train", "--free-bits", "-1"], "argument --free-bits: must be a number >= 0, got '-1'"),
+    (["train", "--hidden", "200,x"], "argument --hidden: must be comma-separated positive layer widths such as 200,200, got '200,x'"),
+    (["train", "--hidden", "200,0"], "argument --hidden: must be comma-separated positive layer widths"),
+    (["train", "--num-samples", "0"], "argument --num-samples: must be a positive integer, got '0'"),
+    (["train", "--kl-warmup", "2.5"], "argument --kl-warmup: must be an integer >= 0, got '2.5'"),
+    (["train", "--objective", "vi"], "argument --objective: invalid choice: 'vi'"),
+    (["train", "--activation", "cube"], "argument --activation: invalid choice: 'cube'"),
+    (["train", "--learning-rate", "0"], "argument --learning-rate: must be a number > 0, got '0'"),
+    (["train", "--lr-schedule", "step"], "argument --lr-schedule: invalid choice: 'step'"),
     # vae-tf evaluate
     (["evaluate"], "the following arguments are required: model"),
     (["evaluate", "missing.keras"], "argument model: no such file: 'missing.keras'"),
@@ -90,6 +99,24 @@ CASES = [
     (["export", "--model", "{not_a_model_keras}", "--out", "{text_file}"], "argument --out: '{text_file}' is a file, not a directory"),
     (["export", "--out", "new", "--model", "{not_a_model_keras}"], "cannot load '{not_a_model_keras}' as a vae_tf model"),  # (loads)
     (["export", "--out", "new", "--verbose=on"], "argument --verbose: ignored explicit argument 'on'"),
+    # vae-tf compress MODEL IMAGES OUT
+    (["compress", "{broken_keras}", "{images_npz}", "out.bb"], "(truncated, or not a zip archive)"),
+    (["compress", "{not_a_model_keras}", "missing.npz", "out.bb"], "argument images: no such file: 'missing.npz'"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--key", "x"], "has no array 'x'"),  # (loads)
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--latent-bits", "0"],
+     "argument --latent-bits: must be a positive integer, got '0'"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--batch-size", "-1"],
+     "argument --batch-size: must be a positive integer, got '-1'"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--seed", "-2"],
+     "argument --seed: must be an integer from 0 to 4294967295"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--k", "-1"], "argument --k: must be an integer >= 0"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--verbose=1"],
+     "argument --verbose: ignored explicit argument '1'"),
+    # vae-tf decompress MODEL IN OUT
+    (["decompress", "{not_a_model_keras}", "missing.bb", "out.npz"], "argument compressed: no such file: 'missing.bb'"),
+    (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--k", "x"], "argument --k: must be an integer >= 0, got 'x'"),
+    (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--verbose=1"],
+     "argument --verbose: ignored explicit argument '1'"),
 ]
 
 

@@ -19,7 +19,7 @@ D = 64  # the digits' 8x8 pixels
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run_with_references(tmp_path_factory):
     out = tmp_path_factory.mktemp("compare")
     # No XLA: compiling costs more than these few tiny epochs.
     rows = run_compare(dataset="digits", configs=None, epochs=5, latent_dim=4, k=10, batch_size=100,
@@ -27,14 +27,34 @@ def run(tmp_path_factory):
     return rows, out
 
 
+@pytest.fixture(scope="module")
+def run(run_with_references):
+    """The trained models' rows only."""
+    rows, out = run_with_references
+    return [r for r in rows if r["kind"] == "model"], out
+
+
+def test_classic_codecs_are_ranked_with_the_models(run_with_references):
+    rows, out = run_with_references
+    references = [r for r in rows if r["kind"] == "reference"]
+    names = {(r["table"], r["name"]) for r in references}
+    for table in ("grey", "binarized"):
+        assert {(table, n) for n in ("gzip -9", "bz2 -9", "LZMA -9e", "PNG", "WebP lossless")} <= names
+    assert ("grey", "per-pixel marginals") in names
+    assert all(r["bits_per_dim"] > 0 for r in references)
+    text = (out / "report.md").read_text()
+    assert "LZMA -9e" in text and "**Against the references**" in text
+
+
 def test_files_exist_and_parse(run):
     rows, out = run
     for name in ("report.md", "results.json", "results.csv", "learning_curves.png"):
         assert (out / name).stat().st_size > 0, name
-    assert json.loads((out / "results.json").read_text()) == json.loads(json.dumps(rows))
+    results = [r for r in json.loads((out / "results.json").read_text()) if r["kind"] == "model"]
+    assert results == json.loads(json.dumps(rows))
     with open(out / "results.csv") as f:
         table = list(csv.DictReader(f))
-    assert [r["name"] for r in table] == CONFIGS
+    assert [r["name"] for r in table if r["kind"] == "model"] == CONFIGS
     for r in rows:
         for png in (r["reconstructions_png"], r["samples_png"]):
             assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -69,7 +89,8 @@ def test_ranking_table_orders_by_bits_per_dim_and_takes_reference_rows(run):
     assert "gzip -9" in report.markdown_table(grey)
     assert {r["name"] for r in report.ranked(rows, report.BINARIZED)} == {"bin_bernoulli_nll", "bin_bernoulli_bce"}
     words = report.ranking_in_words(rows, D)
-    assert f"`{grey[0]['name']}` models the grey-level test images best" in words
+    best_model = next(r for r in grey if r["kind"] == "model")
+    assert f"`{best_model['name']}` models the test images best" in words
 
 
 def test_columns_are_finite_and_bounds_are_ordered(run):
@@ -131,4 +152,4 @@ def test_compare_is_exported_with_the_documented_signature():
 
     params = inspect.signature(vae_tf.compare).parameters
     assert list(params) == ["dataset", "data", "configs", "epochs", "latent_dim", "k", "batch_size", "seed", "out", "verbose"]
-    assert params["dataset"].default == "digits" and params["k"].default == 1000 and params["epochs"].default == 20
+    assert params["dataset"].default == "digits" and params["k"].default == 100 and params["epochs"].default == 10

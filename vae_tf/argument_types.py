@@ -160,7 +160,10 @@ def name_list(text):
 def layer_widths(text):
     """``"200,200"`` -> ``(200, 200)``: layer widths, each a positive integer."""
     expected = "comma-separated positive layer widths such as 200,200"
-    sizes = tuple(_integer(part.strip(), expected) for part in text.split(","))
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        _fail(expected, text)
     if min(sizes) < 1:
         _fail(expected, text)
     return sizes
