@@ -38,53 +38,41 @@ def _number(text, expected):
     return value
 
 
-def positive_int(text):
-    """An integer >= 1 (counts: epochs, batch size, samples, sizes)."""
-    value = _integer(text, "a positive integer")
-    if value < 1:
-        _fail("a positive integer", text)
-    return value
-
-
-def non_negative_int(text):
-    """An integer >= 0 (e.g. epochs of warm-up, where 0 means none)."""
-    value = _integer(text, "an integer >= 0")
-    if value < 0:
-        _fail("an integer >= 0", text)
-    return value
-
-
-def seed(text):
-    """An integer in [0, 2**32 - 1]."""
-    expected = f"an integer from 0 to {MAX_SEED}"
-    value = _integer(text, expected)
-    if not 0 <= value <= MAX_SEED:
+def _checked(text, parse, expected, ok):
+    value = parse(text, expected)
+    if not ok(value):
         _fail(expected, text)
     return value
 
 
+def positive_int(text):
+    """An integer >= 1 (counts: epochs, batch size, samples, sizes)."""
+    return _checked(text, _integer, "a positive integer", lambda v: v >= 1)
+
+
+def non_negative_int(text):
+    """An integer >= 0 (e.g. epochs of warm-up, where 0 means none)."""
+    return _checked(text, _integer, "an integer >= 0", lambda v: v >= 0)
+
+
+def seed(text):
+    """An integer in [0, 2**32 - 1]."""
+    return _checked(text, _integer, f"an integer from 0 to {MAX_SEED}", lambda v: 0 <= v <= MAX_SEED)
+
+
 def positive_float(text):
     """A finite number > 0 (e.g. a learning rate)."""
-    value = _number(text, "a number > 0")
-    if value <= 0:
-        _fail("a number > 0", text)
-    return value
+    return _checked(text, _number, "a number > 0", lambda v: v > 0)
 
 
 def non_negative_float(text):
     """A finite number >= 0 (e.g. free bits in nats, a KL weight)."""
-    value = _number(text, "a number >= 0")
-    if value < 0:
-        _fail("a number >= 0", text)
-    return value
+    return _checked(text, _number, "a number >= 0", lambda v: v >= 0)
 
 
 def fraction(text):
     """A number in [0, 1]."""
-    value = _number(text, "a number from 0 to 1")
-    if not 0 <= value <= 1:
-        _fail("a number from 0 to 1", text)
-    return value
+    return _checked(text, _number, "a number from 0 to 1", lambda v: 0 <= v <= 1)
 
 
 def existing_file(text):
