@@ -41,9 +41,6 @@ NO_LIKELIHOOD_REASON = (
     "distribution over the grey levels, nor a density on [0, 1] (it integrates to 1/C(p) <= 1/2); use a "
     "discretized decoder, or the continuous Bernoulli on dequantized data")
 
-#: Floats of decoder parameters one IWAE chunk may hold (2^25 float32 = 128 MiB).
-_IWAE_PARAMETER_BUDGET = 2**25
-
 
 class NoLikelihoodError(ValueError):
     """The model defines no probability of the data, so it has no bits/dim."""
@@ -108,18 +105,6 @@ def log_probability_of_levels(log_likelihood_nats, num_dims, method, num_levels)
     return np.asarray(log_likelihood_nats, np.float64)
 
 
-def iwae_max_rows(likelihood, max_rows=32768):
-    """Decoder rows per IWAE chunk so that one chunk's distribution parameters stay within 128 MiB.
-
-    A row holds the layer's parameters, or for a categorical its ``D x L`` logits (784 x 256 = 200,704
-    floats for MNIST, whatever rank its projection has).
-    """
-    per_row = likelihood.num_params() if hasattr(likelihood, "num_params") else int(np.prod(likelihood.event_shape))
-    if isinstance(likelihood, layers.IndependentCategorical):
-        per_row = max(per_row, int(np.prod(likelihood.event_shape)) * int(likelihood.num_bins))
-    return int(max(1, min(max_rows, _IWAE_PARAMETER_BUDGET // max(1, per_row))))
-
-
 def evaluate_bits_per_dim(model, x, num_levels=None, k=1000, seed=0, verbose=0):
     """Bits/dim of grey-level images ``x = k / (L - 1)`` under ``model``, from the IWAE estimate.
 
@@ -130,7 +115,7 @@ def evaluate_bits_per_dim(model, x, num_levels=None, k=1000, seed=0, verbose=0):
     """
     y, method, levels = scored_inputs(model.likelihood, x, num_levels, seed)
     d = int(np.prod(y.shape[1:]))
-    ll = model.iwae_log_likelihood(y, k=k, seed=seed, max_rows=iwae_max_rows(model.likelihood), verbose=verbose)
+    ll = model.iwae_log_likelihood(y, k=k, seed=seed, verbose=verbose)
     log_prob = float(np.mean(log_probability_of_levels(ll, d, method, levels)))
     return {"bits_per_dim": float(nats_to_bits_per_dim(log_prob, d)), "log_prob": log_prob,
             "log_likelihood": float(np.mean(ll)), "method": method, "num_levels": levels, "num_dims": d, "k": int(k)}

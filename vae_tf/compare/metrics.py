@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.bits_per_dim import (NO_LIKELIHOOD_REASON, evaluate_bits_per_dim, iwae_max_rows,
+from vae_tf.bits_per_dim import (NO_LIKELIHOOD_REASON, evaluate_bits_per_dim,
                                  log_probability_of_levels, nats_to_bits_per_dim, scored_inputs)
 from vae_tf.evaluation import kl_and_active_units, reconstruction_mse
 from vae_tf.models.vae.model import VAE
@@ -65,8 +65,7 @@ def evaluate_vae(model, config, x_test, num_levels, k=1000, iwae_examples=1000, 
         row["no_bits_reason"] = NO_LIKELIHOOD_REASON
     d = int(np.prod(y.shape[1:]))
     row["test_elbo"] = float(np.mean(model.elbo(y)))
-    ll = model.iwae_log_likelihood(y[:iwae_examples], k=k, seed=seed, max_rows=iwae_max_rows(model.likelihood),
-                                   verbose=verbose)
+    ll = model.iwae_log_likelihood(y[:iwae_examples], k=k, seed=seed, verbose=verbose)
     row["test_iwae"] = float(np.mean(ll))
     if method is not None:
         row["log_prob"] = float(np.mean(log_probability_of_levels(ll, d, method, levels)))

@@ -175,6 +175,10 @@ class IndependentCategorical(_DistributionLayer):
             event_shape, project=project, num_params=self.params_size(event_shape, self.num_bins, self.rank), **kwargs
         )
 
+    def values_per_row(self):
+        """``D x L`` logits per decoder row, whatever the projection's rank."""
+        return self.event_size * self.num_bins
+
     @staticmethod
     def params_size(event_shape, num_bins=256, rank=8):
         """``D r`` per-pixel features (``D L`` logits when ``rank`` is None)."""

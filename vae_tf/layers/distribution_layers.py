@@ -98,6 +98,10 @@ class _DistributionLayer(_ProjectedLayer):
         """Parameters per example this layer turns into a distribution."""
         return self._num_params
 
+    def values_per_row(self):
+        """Floats of distribution parameters one decoder row holds (sizes the IWAE estimator's chunks)."""
+        return self.num_params()
+
     def parameters_from(self, inputs):
         """Flat float32 parameters ``(batch, params_size)`` from features or ready parameters."""
         x = self.flat_features(inputs)

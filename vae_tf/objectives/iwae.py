@@ -96,14 +96,29 @@ def _log_weights_logsumexp(model, x, n, seed):
 
 _COMPILED = weakref.WeakKeyDictionary()
 
+#: Decoder rows one chunk may hold at most, and floats of distribution parameters (2^25 float32 = 128 MiB).
+MAX_ROWS = 32768
+PARAMETER_BUDGET = 2**25
 
-def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=32768, seed=0, verbose=0):
+
+def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
+    """Decoder rows per IWAE chunk: at most ``max_rows``, and few enough that one chunk's distribution
+    parameters stay within :data:`PARAMETER_BUDGET` floats (a categorical over 256 levels holds
+    784 x 256 logits per MNIST row: 32768 rows would be 26 GB)."""
+    per_row = likelihood.values_per_row() if hasattr(likelihood, "values_per_row") else 1
+    return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
+
+
+def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
     """``L_k(x)`` per example in nats: the importance-weighted estimate of ``log p(x)`` (``x`` checked by the caller).
 
-    The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder rows and combined with a
-    running log-sum-exp, so memory does not grow with ``k``; ``batch_size`` examples (default
-    ``max_rows // k``, at least 1) go through each compiled call. ``seed`` fixes the draws.
+    The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder rows (default
+    :func:`rows_per_chunk` of the model's likelihood) and combined with a running log-sum-exp, so
+    memory does not grow with ``k``; ``batch_size`` examples (default ``max_rows // k``, at least 1)
+    go through each compiled call. ``seed`` fixes the draws.
     """
+    if max_rows is None:
+        max_rows = rows_per_chunk(model.likelihood)
     if batch_size is None:
         batch_size = max(1, max_rows // k)
     chunk = max(1, min(k, max_rows // batch_size))

@@ -127,7 +127,7 @@ def _trained_binarized(model_path):
 
 def run_evaluate_command(args):
     import vae_tf  # noqa: F401  (registers the serializable classes)
-    from vae_tf.bits_per_dim import (NoLikelihoodError, iwae_max_rows, log_probability_of_levels,
+    from vae_tf.bits_per_dim import (NoLikelihoodError, log_probability_of_levels,
                                      nats_to_bits_per_dim, scored_inputs)
     from vae_tf.errors import UserInputError
     from vae_tf.evaluation import kl_and_active_units, reconstruction_mse
@@ -147,7 +147,7 @@ def run_evaluate_command(args):
     except NoLikelihoodError as err:
         y, method, bits_line = x, None, f"n/a: {err}"
     elbo = float(np.mean(model.elbo(y, batch_size=args.batch_size)))
-    ll = model.iwae_log_likelihood(y, k=args.k, seed=args.seed, max_rows=iwae_max_rows(model.likelihood), verbose=1)
+    ll = model.iwae_log_likelihood(y, k=args.k, seed=args.seed, verbose=1)
     if method is not None:
         d = int(np.prod(y.shape[1:]))
         bits = float(nats_to_bits_per_dim(np.mean(log_probability_of_levels(ll, d, method, levels)), d))

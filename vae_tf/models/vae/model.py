@@ -348,7 +348,7 @@ class VAE(keras.Model):
         q, z, px = self._forward(x, training=False)
         return px.log_prob(tf.cast(x, tf.float32)) - self.kl_divergence(q, z)
 
-    def iwae_log_likelihood(self, x, k=5000, batch_size=None, max_rows=32768, seed=0, verbose=0):
+    def iwae_log_likelihood(self, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
         """Importance-weighted estimate of ``log p(x)`` per example (Burda et al., 2015).
 
         Formula: ``log (1/k) sum_{i=1..k} p(x|z_i) p(z_i) / q(z_i|x)``, ``z_i ~ q(z|x)``;
@@ -359,7 +359,8 @@ class VAE(keras.Model):
         (:func:`vae_tf.objectives.iwae_log_likelihood`).
         """
         k = check_positive_int(k, "k")
-        max_rows = check_positive_int(max_rows, "max_rows")
+        if max_rows is not None:
+            max_rows = check_positive_int(max_rows, "max_rows")
         if batch_size is not None:
             batch_size = check_positive_int(batch_size, "batch_size")
         x = check_images(x, self.likelihood)
