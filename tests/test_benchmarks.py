@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,6 +80,25 @@ def test_quality_runs_the_same_code_path_at_a_tiny_budget(tmp_path):
         (nll,) = row["nll"].values()
         assert 0 < nll < 64 * math.log(2)
     assert rows[1]["epochs"] > rows[0]["epochs"]
+
+
+def test_quality_trains_and_scores_on_a_static_binarization(tmp_path):
+    """--train-data static: a file laid out like Larochelle's (x_train, x_valid, x_test: 0/1 rows of 784)."""
+    rng = np.random.default_rng(0)
+    prototypes = rng.random((2, 784)) < 0.3
+    def rows(n):
+        flips = rng.random((n, 784)) < 0.05
+        return (prototypes[rng.integers(0, 2, n)] ^ flips).astype("uint8")
+    path = tmp_path / "binarized_mnist.npz"
+    np.savez(path, x_train=rows(300), x_valid=rows(50), x_test=rows(40))
+    out_json = tmp_path / "quality.json"
+    out = run_script("quality.py", "--train-data", "static", "--static-data", str(path), "--minutes", "0.15",
+                     "--k", "4", "--json", str(out_json))
+    assert "trained on statically binarized images" in out
+    (row,) = json.loads(out_json.read_text())["rows"]
+    assert list(row["nll"]) == ["Larochelle's static test set"]
+    # Two prototypes with 5% flipped pixels: far below the 784 log 2 = 543 nats of coin flips.
+    assert 0 < row["nll"]["Larochelle's static test set"] < 784 * math.log(2) / 2
 
 
 @pytest.mark.parametrize("args, says", [
