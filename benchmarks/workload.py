@@ -98,19 +98,27 @@ def peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+#: The instruction-set flags that decide the speed of TensorFlow's CPU kernels; the machines this
+#: runs on differ in them (AVX-512 on some, AVX2 only on others), so every benchmark prints them.
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_bf16",
+               "amx_tile")
+
+
 def machine_description():
-    """CPU model and the number of cores this process may use."""
-    model = "unknown CPU"
+    """CPU model, the cores this process may use, and the speed-relevant ISA flags of ``/proc/cpuinfo``."""
+    model, flags = "unknown CPU", set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
+                if line.startswith("model name") and model == "unknown CPU":
                     model = line.split(":", 1)[1].strip()
-                    break
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}, {cores} cores"
+    isa = " ".join(flag for flag in SPEED_FLAGS if flag in flags) or "unknown"
+    return f"{model}, {cores} cores, flags: {isa}"
 
 
 def load_average():
