@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from vae_tf import cli, data
@@ -81,6 +82,30 @@ def test_train_resumes_after_a_kill_and_evaluate_reads_the_model(tmp_path):
     assert "test ELBO" in evaluated.stdout and "log p(x) (k=5)" in evaluated.stdout
     assert "test bits/dim" in evaluated.stdout and "(exact, 2 levels, k=5)" in evaluated.stdout
     assert "binarized" in evaluated.stdout
+
+
+@pytest.mark.parametrize("with_mnist", [True, False])
+def test_make_demo_command_line_reaches_compare_with_the_demo_budget(with_mnist, tmp_path, monkeypatch):
+    """`make demo` runs `vae-tf compare --preset demo [--data MNIST] --out demo-out`; run_compare gets the preset."""
+    from vae_tf.compare import command, runner
+
+    calls = []
+    monkeypatch.setattr(runner, "run_compare", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    npz = tmp_path / "mnist.npz"
+    np.savez(npz, x_train=np.zeros((2, 28, 28), np.uint8), x_test=np.zeros((2, 28, 28), np.uint8))
+    args = ["compare", "--preset", "demo", "--out", str(tmp_path / "demo-out")] + (["--data", str(npz)] if with_mnist else [])
+    assert cli.main(args) == 0
+    (kwargs,) = calls
+    preset = command.PRESETS["demo"]["mnist" if with_mnist else "digits"]
+    expected = dict(command.STANDARD, **preset)
+    if with_mnist:
+        assert kwargs["data"] == str(npz)
+    else:
+        assert kwargs["dataset"] == "digits" and kwargs["data"] is None
+    for key in ("epochs", "k", "train_size", "test_size", "iwae_examples", "latent_dim", "batch_size", "seed"):
+        assert kwargs[key] == expected[key], key
+    assert kwargs["jit_compile"] is False and kwargs["configs"] is None  # every configuration, no XLA
 
 
 @pytest.mark.parametrize("args, says", [

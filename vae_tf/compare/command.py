@@ -40,7 +40,7 @@ def add_compare_command(subparsers):
     p.add_argument("--seed", type=seed, default=None, help="default 0")
     p.add_argument("--out", type=directory, default="runs/compare", help="output directory (default runs/compare)")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,
-                   help="demo: a short budget (~5 min on 2 CPU cores), MNIST subset when available, else digits")
+                   help="demo: a short budget (under 8 min on 2 CPU cores), MNIST subset when available, else digits")
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                    help="XLA-compile the training step (default on; the demo preset turns it off: "
                         "compiling costs tens of seconds per run on a CPU)")
