@@ -10,7 +10,8 @@ levels ``k = 0 .. L-1`` is given as ``x = k / (L - 1)``::
 Each has a scalar event, ``num_bins`` and ``bin_log_probs() -> (*batch_shape, L)``.
 
 The latent side: the standard normal prior and its KL; and the sampling and log-density fast paths
-the objectives use (``reparameterized_sample``, ``flat_event_view``).
+the objectives use (``reparameterized_sample``, ``flat_event_view``); ``FastBernoulli``, the
+Bernoulli of ``layers.IndependentBernoulli`` (TFP's, with a log-density of one ``exp`` and one ``log``).
 """
 
 from vae_tf.distributions.discretized import (
@@ -19,12 +20,13 @@ from vae_tf.distributions.discretized import (
     LevelCategorical,
     levels_of,
 )
-from vae_tf.distributions.fast_paths import flat_event_view, reparameterized_sample
+from vae_tf.distributions.fast_paths import FastBernoulli, flat_event_view, reparameterized_sample
 from vae_tf.distributions.gaussian import diagonal_gaussian_kl, standard_normal_prior
 
 __all__ = [
     "DiscretizedLogisticMixture",
     "DiscretizedNormal",
+    "FastBernoulli",
     "LevelCategorical",
     "diagonal_gaussian_kl",
     "flat_event_view",

@@ -16,6 +16,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import keras
 
+from vae_tf.distributions import FastBernoulli
+
 tfd = tfp.distributions
 
 SCALE_MODES = ("learned", "per_pixel")
@@ -236,7 +238,7 @@ class IndependentBernoulli(_DistributionLayer):
 
     def call(self, inputs):
         logits = self.reshape_event(self.parameters_from(inputs))
-        return self.independent(tfd.Bernoulli(logits=logits, dtype=tf.float32))
+        return self.independent(FastBernoulli(logits=logits, dtype=tf.float32))
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
