@@ -40,6 +40,21 @@ def test_train_throughput_prints_a_row_per_recipe(tmp_path):
         assert 0 < r["final_loss"] < 1000
 
 
+def test_model_throughput_prints_a_row_per_model(tmp_path):
+    out_json = tmp_path / "models.json"
+    out = run_script("model_throughput.py", "--train-size", "200", "--epochs", "2", "--warmup", "1",
+                     "--models", "conv_bernoulli,mlp_categorical", "--json", str(out_json))
+    assert "| model | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras |" in out
+    assert "| conv_bernoulli |" in out and "| mlp_categorical |" in out
+    results = json.loads(out_json.read_text())["results"]
+    assert {(r["model"], r["setting"]) for r in results} == {
+        (m, s) for m in ("conv_bernoulli", "mlp_categorical") for s in ("vae_tf", "keras")}
+    for r in results:
+        assert len(r["epoch_seconds"]) == 2 and r["examples_per_s"] > 0
+        # Nats per image: binary images a few hundred at most, 256 grey levels a few thousand; never NaN.
+        assert 0 < r["final_loss"] < 10000
+
+
 def test_iwae_eval_prints_its_table(tmp_path):
     out_json = tmp_path / "iwae.json"
     out = run_script("iwae_eval.py", "--test-size", "7", "--k", "30", "--train-epochs", "1", "--train-size", "200",
@@ -50,6 +65,14 @@ def test_iwae_eval_prints_its_table(tmp_path):
     assert result["peak_rss_gib"] > 0 and result["gflops"] > 0
     # A log-probability of binary images: finite and negative (a barely trained model is near 784 log(1/2)).
     assert -2000 < result["mean_log_px"] < 0
+
+
+@pytest.mark.parametrize("script, args", [("model_throughput.py", ["--epochs", "1", "--warmup", "1"]),
+                                          ("model_throughput.py", ["--models", "mlp_bernoulli,nope"])])
+def test_model_throughput_rejects_bad_flags(script, args):
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "error:" in proc.stderr and "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("args", [["--epochs", "1", "--warmup", "1"], ["--recipes", "vae_tf,nope"]])
