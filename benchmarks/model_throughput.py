@@ -40,7 +40,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="mnist.npz (x_train); random data of the same shape when omitted")
     p.add_argument("--train-size", type=int, default=20000, help="training images per epoch (default 20000)")
-    p.add_argument("--epochs", type=int, default=3, help="epochs per run, warm-up included (default 3)")
+    p.add_argument("--epochs", type=int, default=4, help="epochs per run, warm-up included (default 4)")
     p.add_argument("--warmup", type=int, default=1, help="first epochs left out of the median (default 1)")
     p.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
     p.add_argument("--json", help="also write the results to this JSON file")
