@@ -71,7 +71,7 @@ class FastBernoulli(tfd.Bernoulli):
     ``-(1 - x) softplus(l) - x softplus(-l)`` (also for grey ``x``, where it is the negative binary
     cross-entropy), with ``0 * inf = 0`` as there, so ``l = +-inf`` gives ``0`` or ``-inf``.
     ``log(1 + e)`` instead of ``log1p(e)`` is off by at most ``6e-8`` nats per value (when
-    ``e < 2^-24`` it returns 0); XLA on CPU evaluates ``log`` 1.4x faster than ``log1p``, and the
+    ``e < 2^-24`` it returns 0), and the gradient at ``l = 0`` is ``1/2 - x``; XLA on CPU evaluates ``log`` 1.4x faster than ``log1p``, and the
     log-density of a 30,000 x 784 Bernoulli ran in 20 ms against TFP's 44 ms (2 cores). With
     ``probs`` instead of logits it is TFP's ``Bernoulli`` unchanged.
     """
@@ -81,6 +81,8 @@ class FastBernoulli(tfd.Bernoulli):
             return super()._log_prob(event)
         logits = tf.convert_to_tensor(self._logits)
         event = tf.cast(event, logits.dtype)
-        log_normalizer = tf.math.log(1.0 + tf.exp(-tf.abs(logits)))
-        return -(tf.math.multiply_no_nan(tf.nn.relu(logits), 1.0 - event)
-                 + tf.math.multiply_no_nan(tf.nn.relu(-logits), event) + log_normalizer)
+        # max(0, l), min(l, 0) and min(l, -l) = -|l| in this argument order: at l = 0 TensorFlow's tie rule
+        # then gives the gradient sigmoid(0) - x = 0.5 - x, which abs and relu (gradient 0 at 0) lose.
+        log_normalizer = tf.math.log(1.0 + tf.exp(tf.minimum(logits, -logits)))
+        return -(tf.math.multiply_no_nan(tf.maximum(0.0, logits), 1.0 - event)
+                 - tf.math.multiply_no_nan(tf.minimum(logits, 0.0), event) + log_normalizer)
