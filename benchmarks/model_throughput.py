@@ -45,13 +45,7 @@ def parse_args(argv=None):
     p.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
     p.add_argument("--json", help="also write the results to this JSON file")
     args = p.parse_args(argv)
-    if args.epochs <= args.warmup:
-        p.error("--epochs must exceed --warmup: at least one epoch is timed")
-    if args.train_size < workload.BATCH:
-        p.error(f"--train-size must be at least one batch ({workload.BATCH})")
-    unknown = set(args.models.split(",")) - set(MODELS)
-    if unknown:
-        p.error(f"unknown models {sorted(unknown)}; choose from {list(MODELS)}")
+    workload.check_timing_args(p, args, "models", MODELS)
     return args
 
 

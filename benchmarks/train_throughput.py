@@ -50,13 +50,7 @@ def parse_args(argv=None):
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("--child", choices=list(RECIPES), help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.epochs <= args.warmup:
-        p.error("--epochs must exceed --warmup: at least one epoch is timed")
-    if args.train_size < workload.BATCH:
-        p.error(f"--train-size must be at least one batch ({workload.BATCH})")
-    unknown = set(args.recipes.split(",")) - set(RECIPES)
-    if unknown:
-        p.error(f"unknown recipes {sorted(unknown)}; choose from {list(RECIPES)}")
+    workload.check_timing_args(p, args, "recipes", RECIPES)
     return args
 
 

@@ -75,6 +75,21 @@ def binarized_dataset(tf, x, batch=BATCH, seed=0):
     return ds.batch(batch, drop_remainder=True).map(binarized_batch).prefetch(tf.data.AUTOTUNE)
 
 
+def check_timing_args(parser, args, subset, choices):
+    """Rejects (``parser.error``, exit 2) timing flags that leave nothing to time or name unknown choices.
+
+    ``args`` needs ``epochs``, ``warmup`` and ``train_size``; ``subset`` is the name of the
+    comma-separated option (``"recipes"``, ``"models"``) whose items must be in ``choices``.
+    """
+    if args.epochs <= args.warmup:
+        parser.error("--epochs must exceed --warmup: at least one epoch is timed")
+    if args.train_size < BATCH:
+        parser.error(f"--train-size must be at least one batch ({BATCH})")
+    unknown = set(getattr(args, subset).split(",")) - set(choices)
+    if unknown:
+        parser.error(f"unknown {subset} {sorted(unknown)}; choose from {list(choices)}")
+
+
 def matmul_peak_gflops(tf, n=2048, repeats=10):
     """fp32 matmul peak of this machine in GFLOP/s: best of ``repeats`` timed ``n x n @ n x n`` products.
 

@@ -71,9 +71,10 @@ class FastBernoulli(tfd.Bernoulli):
     ``-(1 - x) softplus(l) - x softplus(-l)`` (also for grey ``x``, where it is the negative binary
     cross-entropy), with ``0 * inf = 0`` as there, so ``l = +-inf`` gives ``0`` or ``-inf``.
     ``log(1 + e)`` instead of ``log1p(e)`` is off by at most ``6e-8`` nats per value (when
-    ``e < 2^-24`` it returns 0), and the gradient at ``l = 0`` is ``1/2 - x``; XLA on CPU evaluates ``log`` 1.4x faster than ``log1p``, and the
-    log-density of a 30,000 x 784 Bernoulli ran in 20 ms against TFP's 44 ms (2 cores). With
-    ``probs`` instead of logits it is TFP's ``Bernoulli`` unchanged.
+    ``e < 2^-24`` it returns 0); the gradient is ``sigmoid(l) - x``, also at ``l = 0``. Why: XLA on
+    CPU evaluates ``log`` 1.5x faster than ``log1p``, and the log-density of a 30,000 x 784 Bernoulli
+    ran in 20 ms against TFP's 44 ms (2 cores). With ``probs`` instead of logits it is TFP's
+    ``Bernoulli`` unchanged.
     """
 
     def _log_prob(self, event):
