@@ -5,6 +5,13 @@ class UserInputError(Exception):
     """A problem with the command's input (a dataset, a file, a name) that the message explains in full."""
 
 
+class InvalidInputError(UserInputError, ValueError):
+    """Input that fails a check before any work starts (data, arguments, images), with the fix in the message.
+
+    A ``ValueError`` too, so callers that catch ``ValueError`` keep working.
+    """
+
+
 class DatasetUnavailableError(UserInputError):
     """The dataset is neither in a local file nor downloadable (e.g. no network)."""
 
