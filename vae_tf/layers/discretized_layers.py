@@ -30,6 +30,7 @@ import tensorflow_probability as tfp
 import keras
 
 from vae_tf.distributions import discretized
+from vae_tf.support import Support
 from vae_tf.layers.distribution_layers import _DistributionLayer, _GaussianParameterLayer, _event_shape, bounded_scale
 
 tfd = tfp.distributions
@@ -72,6 +73,11 @@ class IndependentDiscretizedNormal(_GaussianParameterLayer):
 
     def get_config(self):
         return {**super().get_config(), "num_bins": self.num_bins}
+
+    @property
+    def support(self):
+        """The ``num_bins`` levels ``k / (L - 1)``: exact probabilities of integer images."""
+        return Support.levels(self.num_bins)
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -130,6 +136,11 @@ class DiscretizedLogisticMixture(_DistributionLayer):
             "num_bins": self.num_bins,
             "min_scale": self.min_scale,
         }
+
+    @property
+    def support(self):
+        """The ``num_bins`` levels ``k / (L - 1)``: exact probabilities of integer images."""
+        return Support.levels(self.num_bins)
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -210,3 +221,8 @@ class IndependentCategorical(_DistributionLayer):
 
     def get_config(self):
         return {**super().get_config(), "num_bins": self.num_bins, "rank": self.rank}
+
+    @property
+    def support(self):
+        """The ``num_bins`` levels ``k / (L - 1)``: exact probabilities of integer images."""
+        return Support.levels(self.num_bins)

@@ -17,6 +17,7 @@ import tensorflow_probability as tfp
 import keras
 
 from vae_tf.distributions import FastBernoulli
+from vae_tf.support import Support
 
 tfd = tfp.distributions
 
@@ -219,6 +220,9 @@ class IndependentNormal(_GaussianParameterLayer):
             ready parameters.
     """
 
+    #: A density on the real line.
+    support = Support.real_line()
+
     def call(self, inputs):
         return self.independent(tfd.Normal(*self.loc_and_scale(inputs)))
 
@@ -230,6 +234,9 @@ class IndependentBernoulli(_DistributionLayer):
     ``-log p(x) = sum_d softplus(l_d) - x_d l_d``: binary cross-entropy summed
     over pixels. Samples and the mean are float32.
     """
+
+    #: Binary pixels (grey values in [0, 1] train through BCE, but only binary images have a probability).
+    support = Support.binary()
 
     @staticmethod
     def params_size(event_shape):
@@ -249,6 +256,9 @@ class IndependentContinuousBernoulli(_DistributionLayer):
     normaliser ``C(p) = 2 artanh(1 - 2p) / (1 - 2p)`` (``C(1/2) = 2``): the
     Bernoulli density made a proper density for grey values.
     """
+
+    #: A density on [0, 1].
+    support = Support.unit_interval()
 
     @staticmethod
     def params_size(event_shape):
