@@ -37,7 +37,7 @@ def test_offline_dataset_is_one_clear_message(tmp_path, monkeypatch, capsys):
         raise OSError("[Errno -3] Temporary failure in name resolution")
 
     monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
-    monkeypatch.setattr(data, "_keras_loader", lambda name: offline)
+    monkeypatch.setattr(data.sources, "_keras_loader", lambda name: offline)
     rc = cli.main(["compare", "--dataset", "mnist", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err

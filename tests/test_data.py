@@ -41,7 +41,7 @@ def test_local_npz_is_scaled_and_split(tmp_path):
 def test_data_dir_env_is_searched_before_keras(tmp_path, monkeypatch):
     _write_npz(tmp_path / "mnist.npz")
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
-    monkeypatch.setattr(data, "_keras_loader", lambda name: pytest.fail("keras.datasets must not be tried"))
+    monkeypatch.setattr(data.sources, "_keras_loader", lambda name: pytest.fail("keras.datasets must not be tried"))
     d = data.load_dataset("mnist")
     assert d.source == str(tmp_path / "mnist.npz") and d.event_shape == (6, 6, 1)
 
@@ -51,7 +51,7 @@ def test_offline_error_says_how_to_pass_a_file(tmp_path, monkeypatch):
         raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3] name resolution")
 
     monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))  # empty directory
-    monkeypatch.setattr(data, "_keras_loader", lambda name: offline)
+    monkeypatch.setattr(data.sources, "_keras_loader", lambda name: offline)
     with pytest.raises(DatasetUnavailableError) as info:
         data.load_dataset("fashion_mnist")
     msg = str(info.value)

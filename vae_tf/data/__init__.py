@@ -1,0 +1,34 @@
+"""Image datasets for VAEs: MNIST, Fashion-MNIST, binarized MNIST, a tiny built-in default, ``tf.data`` pipelines.
+
+Pixels are integer grey levels ``k = 0..L-1``, kept as float32 ``x = k / (L - 1)`` in [0, 1]
+with a trailing channel axis, ``(N, H, W, 1)``; :attr:`ImageData.num_levels` is ``L`` (256
+for ``uint8`` images, 17 for the digits' 0..16, 2 for binary images), and
+:func:`grey_levels` recovers ``k`` exactly.
+
+    levels       the grid k / (L - 1): num_levels_of, to_unit_interval, grey_levels, the one grid check
+    sources      where the arrays come from: --data file, $VAE_TF_DATA_DIR, keras.datasets, the digits
+    image_data   ImageData and load_dataset: train / validation / test splits
+    transforms   one fixed draw: dequantize_static ((k + u) / L), binarize_static (b ~ Bernoulli(x))
+    pipeline     make_dataset: the tf.data training pipeline, dynamic binarization or dequantization
+"""
+
+from vae_tf.data.image_data import ImageData, load_dataset
+from vae_tf.data.levels import GRID_TOLERANCE, fewest_levels, grey_levels, level_offsets, num_levels_of, to_unit_interval
+from vae_tf.data.sources import DATA_DIR_ENV, DATASETS, NPZ_KEYS, SPLIT_NPZ_KEYS, load_arrays, read_npz
+from vae_tf.data.transforms import BINARIZATIONS, binarize_static, dequantize_static
+
+
+def __getattr__(name):
+    # The pipeline imports TensorFlow: loaded when first used, so the data's plain-NumPy parts stay quick.
+    if name == "make_dataset":
+        from vae_tf.data.pipeline import make_dataset
+
+        return make_dataset
+    raise AttributeError(f"module 'vae_tf.data' has no attribute {name!r}")
+
+
+__all__ = [
+    "BINARIZATIONS", "DATASETS", "DATA_DIR_ENV", "GRID_TOLERANCE", "ImageData", "NPZ_KEYS", "SPLIT_NPZ_KEYS",
+    "binarize_static", "dequantize_static", "fewest_levels", "grey_levels", "level_offsets", "load_arrays",
+    "load_dataset", "make_dataset", "num_levels_of", "read_npz", "to_unit_interval",
+]

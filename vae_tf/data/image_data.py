@@ -1,0 +1,122 @@
+"""A dataset as train / validation / test images: :class:`ImageData` and :func:`load_dataset`.
+
+``"binarized_mnist"`` is the fixed binarization of Salakhutdinov & Murray (2008) as distributed
+by Larochelle: 50,000 / 10,000 / 10,000 images of 0/1 pixels, its own validation split, no labels.
+"""
+
+import dataclasses
+import os
+
+import numpy as np
+
+from vae_tf.data.levels import num_levels_of, to_unit_interval
+from vae_tf.data.sources import DIGITS_LEVELS, load_arrays
+from vae_tf.errors import BadDatasetFileError, InvalidInputError
+
+
+@dataclasses.dataclass
+class ImageData:
+    """Train / validation / test images ``x = k / (L - 1)`` in [0, 1], shape ``(N, H, W, 1)``, float32.
+
+    ``num_levels`` is ``L``, the number of grey levels of the integer images (None when the
+    source gave float pixels of unknown quantization). Labels are None for unlabelled data
+    (binarized MNIST).
+    """
+
+    name: str
+    source: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_levels: int = None
+
+    @property
+    def event_shape(self):
+        return tuple(self.x_train.shape[1:])
+
+    def describe(self):
+        levels = f", {self.num_levels} grey levels" if self.num_levels else ""
+        return (f"{self.name} from {self.source}: {len(self.x_train)} train, {len(self.x_val)} validation, "
+                f"{len(self.x_test)} test images of shape {self.event_shape}{levels}")
+
+
+def _as_images(x):
+    """Flat square rows ``(N, S*S)`` become ``(N, S, S)``; anything else is returned as is."""
+    x = np.asarray(x)
+    if x.ndim == 2:
+        side = int(round(np.sqrt(x.shape[1])))
+        if side * side == x.shape[1]:
+            return x.reshape(len(x), side, side)
+    return x
+
+
+def _fraction_or_count(value, n, what):
+    if isinstance(value, float) and 0 <= value < 1:
+        return int(round(value * n))
+    if isinstance(value, (int, np.integer)) and 0 <= value < n:
+        return int(value)
+    raise InvalidInputError(f"{what} must be a fraction in [0, 1) or a count below {n}, got {value!r}.")
+
+
+def _first(y, n):
+    return None if y is None else np.asarray(y)[:n]
+
+
+def load_dataset(dataset="digits", path=None, validation_split=0.1, train_size=None, test_size=None):
+    """Loads a dataset as :class:`ImageData`: ``x = k / (L - 1)`` in [0, 1], with ``num_levels = L``.
+
+    The validation set is the last ``validation_split`` of the training images (a fraction,
+    or a count), except for a file with its own ``x_valid`` (binarized MNIST), whose split is
+    kept. ``train_size`` / ``test_size`` keep only the first images of each set (for short
+    runs). ``path`` overrides where the arrays come from (``dataset`` then only names them).
+    """
+    arrays, source = load_arrays(dataset, path)
+    name = dataset if path is None or dataset not in (None, "digits") else os.path.splitext(os.path.basename(path))[0]
+    try:
+        raw_train, raw_test = _as_images(arrays["x_train"]), _as_images(arrays["x_test"])
+        num_levels = arrays.get("num_levels") or num_levels_of(raw_train)
+        x_train = to_unit_interval(raw_train) if "num_levels" not in arrays else _digits_unit(raw_train)
+        x_test = to_unit_interval(raw_test) if "num_levels" not in arrays else _digits_unit(raw_test)
+        own_val = "x_valid" in arrays
+        if own_val:
+            x_own_val = to_unit_interval(_as_images(arrays["x_valid"]))
+    except ValueError as err:
+        raise BadDatasetFileError(f"{source}: {err}") from err
+    y_train, y_test = arrays.get("y_train"), arrays.get("y_test")
+    if (x_train.shape[1:] != x_test.shape[1:] or (y_train is not None and len(x_train) != len(y_train))
+            or (y_test is not None and len(x_test) != len(y_test))):
+        raise BadDatasetFileError(
+            f"{source}: inconsistent arrays: x_train {x_train.shape}, y_train {np.shape(y_train)}, "
+            f"x_test {x_test.shape}, y_test {np.shape(y_test)}.")
+    if own_val:
+        x_val, y_val = x_own_val, None
+    else:
+        n_val = _fraction_or_count(validation_split, len(x_train), "validation_split")
+        cut = len(x_train) - n_val
+        x_val, y_val, x_train, y_train = x_train[cut:], _slice(y_train, cut, None), x_train[:cut], _slice(y_train, 0, cut)
+        if n_val == 0:
+            # Keras needs validation data for the learning curves: fall back on the test images.
+            x_val, y_val = x_test, y_test
+    if train_size is not None:
+        x_train, y_train = x_train[:train_size], _first(y_train, train_size)
+        x_val, y_val = x_val[: max(1, train_size // 5)], _first(y_val, max(1, train_size // 5))
+    if test_size is not None:
+        x_test, y_test = x_test[:test_size], _first(y_test, test_size)
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise BadDatasetFileError(f"{source}: no training or no test images left after the split.")
+    return ImageData(name, source, x_train, _first(y_train, None), x_val, _first(y_val, None), x_test,
+                     _first(y_test, None), num_levels=num_levels)
+
+
+def _slice(y, start, stop):
+    return None if y is None else np.asarray(y)[start:stop]
+
+
+def _digits_unit(x):
+    # scikit-learn's digits are integers 0..16: x = k / 16.
+    return (np.asarray(x, np.float32) / np.float32(DIGITS_LEVELS - 1))[..., None]
+
+

@@ -1,0 +1,87 @@
+"""Grey levels: images of ``L`` integer levels ``k = 0..L-1`` kept as float32 ``x = k / (L - 1)`` in [0, 1].
+
+:data:`GRID_TOLERANCE` and :func:`level_offsets` are the package's one grid check: how far
+``x (L - 1)`` may be from an integer and still count as level ``k``. Everything that asks "is
+this pixel a level?" (the data, the input checks, the exported model's in-graph checks, the
+discretized distributions' ``validate_args``) uses them.
+"""
+
+import numpy as np
+
+from vae_tf.argument_checks import check_integer
+from vae_tf.errors import InvalidInputError
+
+#: How far ``x (L - 1)`` may be from an integer and still count as level ``k`` (float32 ``k / (L - 1)`` is within 1e-4).
+GRID_TOLERANCE = 1e-3
+
+
+def check_num_levels(num_levels, name="num_levels"):
+    """``L`` as a Python int >= 2, or :class:`~vae_tf.errors.InvalidInputError`."""
+    return check_integer(num_levels, name, minimum=2,
+                         expected="an integer >= 2 (the number of grey levels L)")
+
+
+def level_offsets(x, num_levels):
+    """``(x (L - 1), |x (L - 1) - round(x (L - 1))|)``: each value on the level scale, and how far it is off the grid.
+
+    A value is level ``k = round(x (L - 1))`` when its offset is at most :data:`GRID_TOLERANCE`.
+    """
+    scaled = np.asarray(x, np.float64) * (int(num_levels) - 1)
+    return scaled, np.abs(scaled - np.rint(scaled))
+
+
+def fewest_levels(values, max_levels=256):
+    """The smallest ``L' <= max_levels`` whose grid ``k / (L' - 1)`` holds every value, or None."""
+    values = np.unique(values)
+    for levels in range(2, max_levels + 1):
+        if np.all(level_offsets(values, levels)[1] <= GRID_TOLERANCE):
+            return levels
+    return None
+
+
+def num_levels_of(x):
+    """``L`` for raw pixels: 2 for 0/1 (or bool) images, 256 for other integer images, None for floats."""
+    x = np.asarray(x)
+    if x.dtype == bool:
+        return 2
+    if not np.issubdtype(x.dtype, np.integer):
+        return None
+    return 2 if x.size == 0 or x.max() <= 1 else 256
+
+
+def to_unit_interval(x):
+    """``(N, H, W)`` or ``(N, H, W, C)`` pixels to float32 ``k / (L - 1)`` in [0, 1] with a channel axis.
+
+    Integer pixels are divided by 255 (by 1 when they are already 0/1; values above 255 are an
+    error); floats must already lie in [0, 1].
+    """
+    x = np.asarray(x)
+    if x.ndim == 2:
+        raise InvalidInputError(f"Images of shape {x.shape} are flat; reshape them to (N, H, W) first.")
+    if x.ndim == 3:
+        x = x[..., None]
+    levels = num_levels_of(x)
+    if levels is not None:
+        if x.size and (x.min() < 0 or x.max() > 255):
+            raise InvalidInputError(f"Integer pixels must be 8-bit grey levels 0..255; got values in [{x.min()}, {x.max()}].")
+        return (x.astype(np.float32) / np.float32(levels - 1)).astype(np.float32)
+    x = x.astype(np.float32)
+    if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1):
+        raise InvalidInputError(f"Float pixels must be finite and in [0, 1]; got values in [{np.nanmin(x):g}, {np.nanmax(x):g}].")
+    return x
+
+
+def grey_levels(x, num_levels):
+    """The integer levels ``k = round(x (L - 1))`` of images ``x = k / (L - 1)``, as int32.
+
+    Raises :class:`~vae_tf.errors.InvalidInputError` (a ``ValueError``) when ``x`` is not on
+    that grid (e.g. already dequantized, or ``num_levels`` is not the data's).
+    """
+    num_levels = check_num_levels(num_levels)
+    x = np.asarray(x, np.float64)
+    scaled, off = level_offsets(x, num_levels)
+    k = np.rint(scaled)
+    if x.size and (k.min() < 0 or k.max() > num_levels - 1 or off.max() > GRID_TOLERANCE):
+        raise InvalidInputError(f"Pixels are not grey levels k / (L - 1) with L = {num_levels}: they lie in "
+                                f"[{x.min():g}, {x.max():g}] and up to {off.max():.3g} levels off the grid.")
+    return k.astype(np.int32)
