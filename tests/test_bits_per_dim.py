@@ -8,7 +8,7 @@ import pytest
 import scipy.integrate
 import scipy.stats
 
-from vae_tf import bits_per_dim as bpd
+from vae_tf.evaluation import bits_per_dim as bpd
 from vae_tf import layers, networks
 from vae_tf.data import dequantize_static
 from vae_tf.models import VAE
@@ -98,7 +98,7 @@ def test_vae_bits_per_dim_exact_bound_and_no_likelihood():
 
 
 def test_iwae_chunks_fit_in_memory_for_a_wide_decoder():
-    from vae_tf.objectives.iwae import rows_per_chunk
+    from vae_tf.evaluation import rows_per_chunk
 
     for rank in (None, 8):
         # Whatever the projection's rank, a categorical's logits are D x L floats per decoder row.

@@ -33,7 +33,8 @@ from vae_tf import callbacks, distributions, objectives  # noqa: E402
 from vae_tf.models import VAE  # noqa: E402
 from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
 from vae_tf.export import export_saved_model  # noqa: E402
-from vae_tf import bits_per_dim, data  # noqa: E402
+from vae_tf import data, evaluation  # noqa: E402
+from vae_tf.evaluation import bits_per_dim  # noqa: E402
 from vae_tf.compare import compare  # noqa: E402
 from vae_tf import compression  # noqa: E402
 
@@ -42,6 +43,7 @@ __version__ = "0.1.0"
 __all__ = [
     "VAE",
     "bits_per_dim",
+    "evaluation",
     "callbacks",
     "compare",
     "compression",

@@ -1,81 +1,53 @@
-"""Input checks that turn bad data into a clear ``ValueError`` instead of a NaN loss."""
+"""Input checks that turn bad data into a clear :class:`~vae_tf.errors.InvalidInputError` (a ``ValueError``)
+instead of a NaN loss.
 
-import numbers
+What a decoder accepts comes from its declared support (:mod:`vae_tf.support`): ``[0, 1]`` for all but
+the real line, and the grid ``k / (L - 1)`` for a decoder over ``L`` levels (the one grid check of
+:mod:`vae_tf.data.levels`).
+"""
 
 import numpy as np
 import tensorflow as tf
 
-
-def check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-    return int(value)
+from vae_tf.argument_checks import check_non_negative_number, check_positive_int  # noqa: F401  (re-exported)
+from vae_tf.data.levels import GRID_TOLERANCE, fewest_levels, level_offsets
+from vae_tf.errors import InvalidInputError
 
 
 def check_beta(beta):
-    try:
-        beta = float(beta)
-    except (TypeError, ValueError):
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.") from None
-    if not np.isfinite(beta) or beta < 0:
-        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}.")
-    return beta
+    """The KL weight as a finite float >= 0."""
+    return check_non_negative_number(beta, "beta")
 
 
-def _requires_unit_interval(likelihood):
-    from vae_tf.layers import IndependentBernoulli, IndependentContinuousBernoulli
-
-    return isinstance(likelihood, (IndependentBernoulli, IndependentContinuousBernoulli)) or (
-        discrete_levels(likelihood) is not None
-    )
-
-
-def discrete_levels(likelihood):
-    """``L`` for a discretized decoder (pixels must be ``k / (L - 1)``), else None."""
-    from vae_tf.layers import DiscretizedLogisticMixture, IndependentCategorical, IndependentDiscretizedNormal
-
-    if isinstance(likelihood, (IndependentDiscretizedNormal, DiscretizedLogisticMixture, IndependentCategorical)):
-        return int(likelihood.num_bins)
-    return None
-
-
-#: How far ``x (L - 1)`` may be from an integer and still count as level ``k`` (float32 k / (L - 1) is within 1e-4).
-GRID_TOLERANCE = 1e-3
-
-
-def _fewest_levels(values, max_levels=256):
-    """The smallest ``L' <= max_levels`` whose grid ``k / (L' - 1)`` holds every value, or None."""
-    values = np.unique(values)
-    for levels in range(2, max_levels + 1):
-        scaled = values * (levels - 1)
-        if np.all(np.abs(scaled - np.round(scaled)) <= GRID_TOLERANCE):
-            return levels
-    return None
+def _support(likelihood):
+    """The likelihood's declared :class:`~vae_tf.support.Support`, or None (no likelihood, or a foreign layer)."""
+    return getattr(likelihood, "support", None)
 
 
 def check_levels(arr, likelihood, name="Data"):
     """Pixels of a discretized decoder with ``num_bins = L`` must be on the grid ``k / (L - 1)``.
 
-    Raises ``ValueError`` for any value with ``|x (L - 1) - round(x (L - 1))| > 1e-3``,
+    Raises ``InvalidInputError`` for any value with ``|x (L - 1) - round(x (L - 1))| > GRID_TOLERANCE``,
     e.g. dequantized ``(k + u) / L`` data, or digits ``k / 16`` given to a 256-level
     decoder; the message says what to pass instead. Does nothing for other decoders.
     """
-    levels = discrete_levels(likelihood)
-    if levels is None or arr.size == 0:
+    support = _support(likelihood)
+    if support is None or not support.on_grid or arr.size == 0:
         return
-    scaled = arr * np.float32(levels - 1)
-    off = np.abs(scaled - np.round(scaled)) > GRID_TOLERANCE
+    levels = support.num_levels
+    scaled, offsets = level_offsets(arr, levels)
+    off = offsets > GRID_TOLERANCE
     if not off.any():
         return
     bad = tuple(int(i) for i in np.argwhere(off)[0])
-    fits = _fewest_levels(arr.reshape(-1)[:100000])
+    fits = fewest_levels(arr.reshape(-1)[:100000])
     if fits is not None:
         hint = f"these data look like {fits} grey levels k / {fits - 1}: build the decoder with num_bins={fits}"
     else:
         hint = (f"pass the integer image as k / {levels - 1} (e.g. uint8 pixels: x.astype('float32') / 255 with "
                 f"num_bins=256), not dequantized (k + u) / L data, which are for continuous decoders such as "
                 f"IndependentNormal")
-    raise ValueError(
+    raise InvalidInputError(
         f"A {type(likelihood).__name__} decoder with num_bins={levels} models pixels k / {levels - 1}, "
         f"k = 0..{levels - 1}; {name} has {arr[bad]:g} at index {bad}, i.e. {scaled[bad]:.4g} / {levels - 1}, "
         f"off that grid ({int(off.sum())} values are): {hint}."
@@ -90,17 +62,17 @@ def check_sample_weight(sample_weight, num_examples, name="sample_weight"):
     """
     w = sample_weight.numpy() if tf.is_tensor(sample_weight) else np.asarray(sample_weight)
     if not (np.issubdtype(w.dtype, np.number) or w.dtype == bool):
-        raise ValueError(f"{name} must be numeric, got dtype {w.dtype}.")
+        raise InvalidInputError(f"{name} must be numeric, got dtype {w.dtype}.")
     w = w.astype(np.float32)
     if w.ndim == 2 and w.shape[1] == 1:
         w = w[:, 0]
     if w.ndim != 1 or len(w) != num_examples:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} has shape {w.shape}; need one weight per example, i.e. shape ({num_examples},)."
         )
     bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
     if bad.size:
-        raise ValueError(f"{name} must be finite and >= 0; {name}[{bad[0]}] = {w[bad[0]]}.")
+        raise InvalidInputError(f"{name} must be finite and >= 0; {name}[{bad[0]}] = {w[bad[0]]}.")
     return w
 
 
@@ -116,24 +88,24 @@ def check_images(x, likelihood=None, name="Data"):
     input is at fault (e.g. ``"Targets y"``).
     """
     if x is None:
-        raise ValueError(f"{name}: got None; pass an array of shape (batch, *event_shape).")
+        raise InvalidInputError(f"{name}: got None; pass an array of shape (batch, *event_shape).")
     try:
         arr = x.numpy() if tf.is_tensor(x) else np.asarray(x)
     except ValueError as err:  # ragged nested lists
-        raise ValueError(f"{name} cannot be read as one array ({err}); pass an array of shape (batch, *event_shape).") from None
+        raise InvalidInputError(f"{name} cannot be read as one array ({err}); pass an array of shape (batch, *event_shape).") from None
     if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise ValueError(f"{name} must be numeric pixels in [0, 1]; got dtype {arr.dtype}.")
+        raise InvalidInputError(f"{name} must be numeric pixels in [0, 1]; got dtype {arr.dtype}.")
     if arr.ndim == 0 or arr.shape[0] == 0:
-        raise ValueError(f"Empty batch: {name} has shape {arr.shape}; need at least one example.")
+        raise InvalidInputError(f"Empty batch: {name} has shape {arr.shape}; need at least one example.")
     event_shape = tuple(getattr(likelihood, "event_shape", ()) or ())
     if event_shape and tuple(arr.shape[1:]) != event_shape:
-        raise ValueError(
+        raise InvalidInputError(
             f"{name} has shape {arr.shape}, i.e. examples of shape {arr.shape[1:]}, but the model's "
             f"likelihood is over event_shape {event_shape}; reshape to (batch, {', '.join(map(str, event_shape))})."
         )
     if np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool:
         if arr.size and arr.max() > 1:
-            raise ValueError(
+            raise InvalidInputError(
                 f"{name} are integers of dtype {arr.dtype} with values up to {arr.max()}: the model expects "
                 f"pixels in [0, 1]; divide by 255 (e.g. x.astype('float32') / 255)."
             )
@@ -141,12 +113,13 @@ def check_images(x, likelihood=None, name="Data"):
     arr = arr.astype(np.float32, copy=False)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
-        raise ValueError(f"{name} contain NaN or Inf: the first is {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}.")
-    if _requires_unit_interval(likelihood):
+        raise InvalidInputError(f"{name} contain NaN or Inf: the first is {arr[tuple(bad)]} at index {tuple(int(i) for i in bad)}.")
+    support = _support(likelihood)
+    if support is not None and support.within_unit_interval:
         lo, hi = float(arr.min()), float(arr.max())
         if lo < 0 or hi > 1:
             hint = " (0..255 pixels? divide by 255)" if hi > 1 else ""
-            raise ValueError(
+            raise InvalidInputError(
                 f"A {type(likelihood).__name__} decoder needs pixels in [0, 1]; {name} span [{lo:g}, {hi:g}]{hint}."
             )
     check_levels(arr, likelihood, name)

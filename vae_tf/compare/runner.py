@@ -5,9 +5,8 @@ import os
 import keras
 import numpy as np
 
-from vae_tf.bits_per_dim import DEQUANTIZED_BOUND, nats_to_bits_per_dim
 from vae_tf.compare import report
-from vae_tf.compare.metrics import evaluate_vae
+from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, nats_to_bits_per_dim, test_metrics
 from vae_tf.compare.references import reference_rows
 from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
@@ -100,9 +99,8 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
     # same fixed dequantized draw it was validated on (the test seed).
     x_levels = splits.x_test if config.binarized else images.x_test
-    row.update(evaluate_vae(model, config, x_levels, 2 if config.binarized else images.num_levels, k=k,
-                            iwae_examples=iwae_examples,
-                            seed=seed + TEST_SEED_OFFSET))
+    row.update(evaluate_configuration(model, config, x_levels, 2 if config.binarized else images.num_levels, k=k,
+                                      iwae_examples=iwae_examples, seed=seed + TEST_SEED_OFFSET))
     row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second)
     row.update(_save_pictures(model, config, splits.x_test, out, seed))
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
@@ -110,6 +108,19 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f} ({row['bits_per_dim_method']})"
     say(f"  test bits/dim {bits}, ELBO {row['test_elbo']:.2f}, IWAE(k={k}) {row['test_iwae']:.2f} nats, "
         f"MSE {row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
+    return row
+
+
+def evaluate_configuration(model, config, x_levels, num_levels, k=1000, iwae_examples=1000, seed=0, verbose=0):
+    """One configuration's test numbers (:func:`vae_tf.evaluation.test_metrics`), and for a fixed-sigma
+    (MSE-trained) model ``optimal_sigma = sqrt(recon_mse)`` and ``bits_per_dim_at_optimal_sigma``, its decoder
+    means scored at that sigma on the images IWAE scored (:mod:`vae_tf.evaluation.optimal_sigma`), so an
+    MSE-trained model is judged on its best Gaussian, as one that learned sigma is."""
+    row = test_metrics(model, x_levels, num_levels, k=k, iwae_examples=iwae_examples, seed=seed, verbose=verbose)
+    row.update(optimal_sigma=None, bits_per_dim_at_optimal_sigma=None)
+    if config.fixed_sigma:
+        row["optimal_sigma"], row["bits_per_dim_at_optimal_sigma"] = bits_per_dim_at_optimal_sigma(
+            model, x_levels[:iwae_examples], row["num_levels"], row["recon_mse"], k=k, seed=seed, verbose=verbose)
     return row
 
 

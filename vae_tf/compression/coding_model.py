@@ -21,7 +21,8 @@ import tensorflow as tf
 
 from vae_tf.compression.quantization import EqualMassBins, integer_weights
 from vae_tf.errors import UnsupportedModelError
-from vae_tf.layers import IndependentBernoulli
+from vae_tf.model_cache import cached_for
+from vae_tf.support import support_of
 
 #: Likelihood layers that give a probability density rather than level probabilities, and
 #: the discretized layer that codes the same kind of image.
@@ -32,17 +33,15 @@ _DISCRETIZED_INSTEAD = {
 
 
 def num_levels_of(likelihood):
-    """``L``, the number of levels the likelihood gives probabilities to; raises for a density."""
-    if isinstance(likelihood, IndependentBernoulli):
-        return 2
-    num_bins = getattr(likelihood, "num_bins", None)
-    if num_bins is not None:
-        return int(num_bins)
+    """``L``, the number of levels the likelihood gives probabilities to (its declared support); raises for a density."""
+    support = support_of(likelihood)
+    if support.exact:
+        return support.num_levels
     name = type(likelihood).__name__
     instead = _DISCRETIZED_INSTEAD.get(
-        name, "IndependentDiscretizedNormal, DiscretizedLogisticMixture or IndependentCategorical")
+        name, "IndependentDiscretizedNormal, IndependentDiscretizedLogisticMixture or IndependentCategorical")
     raise UnsupportedModelError(
-        f"Cannot entropy-code with a {name} decoder: it is a density over continuous values, not a "
+        f"Cannot entropy-code with a {name} decoder: it is a density over continuous values ({support}), not a "
         f"probability of each integer level. Train the model with {instead} from vae_tf.layers "
         f"(or IndependentBernoulli for binary images).")
 
@@ -96,11 +95,8 @@ class CodingModel:
     @classmethod
     def for_model(cls, model, latent_bits, batch_size):
         """The model's cached CodingModel for these parameters (compiled once per process)."""
-        cache = model.__dict__.setdefault("_coding_models", {})
-        key = (int(latent_bits), int(batch_size))
-        if key not in cache:
-            cache[key] = cls(model, latent_bits, batch_size)
-        return cache[key]
+        return cached_for(model, ("coding model", int(latent_bits), int(batch_size)),
+                          lambda: cls(model, latent_bits, batch_size))
 
     def _padded(self, rows):
         if len(rows) > self.batch_size:
@@ -119,16 +115,9 @@ class CodingModel:
         """``(rows * D, L)`` integer weights of ``P(level | z)`` for latent bin ``indices`` ``(rows, latent)``."""
         return self._pixel_fn(self._padded(indices.astype(np.int32))).numpy()[:len(indices) * self.event_size]
 
-    def _posterior(self, x):
-        parameters = getattr(self.model.encoder, "parameters", None)
-        if parameters is not None:
-            loc, log_var = parameters(x, training=False)
-            return loc, tf.exp(0.5 * tf.cast(log_var, tf.float32))
-        q = self.model.encode(x, training=False)
-        return q.mean(), q.stddev()
-
     def _posterior_weights(self, x):
-        loc, scale = self._posterior(x)
+        _, loc, log_var = self.model.posterior(x, training=False)
+        scale = tf.exp(0.5 * log_var)
         masses = self.bins.posterior_masses(loc, scale)
         return tf.reshape(integer_weights(masses), (-1, self.bins.count))
 

@@ -1,24 +1,21 @@
-"""The importance-weighted bound (Burda, Grosse & Salakhutdinov, 2015): a training objective and an estimator.
+"""The importance-weighted bound (Burda, Grosse & Salakhutdinov, 2015) as a training objective.
 
 With ``z_1..z_k ~ q(z|x)`` independently, the importance weights are
 ``w_i = p(x|z_i) p(z_i) / q(z_i|x)`` and::
 
     L_k(x) = log (1/k) sum_{i=1..k} w_i  <=  log p(x),    L_1 = ELBO,   L_k increases with k.
 
-:class:`IWAEBound` trains on ``-L_k``; :func:`iwae_log_likelihood` evaluates ``L_k`` for large ``k``
-(e.g. 5000, the usual test log-likelihood) in chunks with a running log-sum-exp.
+:class:`IWAEBound` trains on ``-L_k``; :func:`vae_tf.evaluation.iwae_log_likelihood` evaluates ``L_k`` for
+large ``k`` (e.g. 5000, the usual test log-likelihood) with the same :func:`log_importance_weights`.
 """
 
 import math
-import weakref
 
-import numpy as np
 import tensorflow as tf
-import keras
 
 import losses
 from losses.reduction import reduce_per_example
-from vae_tf.distributions import flat_event_view, reparameterized_sample
+from vae_tf.distributions import flat_event_view
 from vae_tf.objectives.terms import ObjectiveTerms
 
 
@@ -84,61 +81,3 @@ class IWAEBound:
 
         return ObjectiveTerms(loss=reduce_per_example(-bound, sample_weight), kl=model.kl_divergence(q, z[0]),
                               reconstruction_nll=-tf.reduce_mean(log_px, axis=0), decoder_mean=decoder_mean)
-
-
-def _log_weights_logsumexp(model, x, n, seed):
-    """``logsumexp_i log w_i`` over ``n`` samples per example of ``x`` (``beta = 1``), from a stateless ``seed``."""
-    q = model.encode(x)
-    z = reparameterized_sample(q, seed, sample_shape=n)  # (n, batch, latent)
-    log_w, _, _ = log_importance_weights(model, q, z, x)
-    return tf.reduce_logsumexp(log_w, axis=0)
-
-
-_COMPILED = weakref.WeakKeyDictionary()
-
-#: Decoder rows one chunk may hold at most, and floats of distribution parameters (2^25 float32 = 128 MiB).
-MAX_ROWS = 32768
-PARAMETER_BUDGET = 2**25
-
-
-def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
-    """Decoder rows per IWAE chunk: at most ``max_rows``, and few enough that one chunk's distribution
-    parameters stay within :data:`PARAMETER_BUDGET` floats (a categorical over 256 levels holds
-    784 x 256 logits per MNIST row: 32768 rows would be 26 GB)."""
-    per_row = likelihood.values_per_row() if hasattr(likelihood, "values_per_row") else 1
-    return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
-
-
-def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
-    """``L_k(x)`` per example in nats: the importance-weighted estimate of ``log p(x)`` (``x`` checked by the caller).
-
-    The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder rows (default
-    :func:`rows_per_chunk` of the model's likelihood) and combined with a running log-sum-exp, so
-    memory does not grow with ``k``; ``batch_size`` examples (default ``max_rows // k``, at least 1)
-    go through each compiled call. ``seed`` fixes the draws.
-    """
-    if max_rows is None:
-        max_rows = rows_per_chunk(model.likelihood)
-    if batch_size is None:
-        batch_size = max(1, max_rows // k)
-    chunk = max(1, min(k, max_rows // batch_size))
-    fn = _COMPILED.get(model)
-    if fn is None:
-        fn = tf.function(lambda xb, n, s: _log_weights_logsumexp(model, xb, n, s), jit_compile=True,
-                         reduce_retracing=True)
-        _COMPILED[model] = fn
-    rng = np.random.default_rng(seed)
-    out = []
-    progbar = keras.utils.Progbar(len(x), unit_name="example") if verbose else None
-    for start in range(0, len(x), batch_size):
-        xb = tf.constant(x[start:start + batch_size])
-        total = None
-        for done in range(0, k, chunk):
-            n = min(chunk, k - done)
-            seed_t = tf.constant(rng.integers(0, 2**31 - 1, size=2), tf.int32)
-            lse = fn(xb, tf.constant(n), seed_t)
-            total = lse if total is None else tf.experimental.numpy.logaddexp(total, lse)
-        out.append((total - math.log(k)).numpy())
-        if progbar is not None:
-            progbar.add(len(xb))
-    return np.concatenate(out)

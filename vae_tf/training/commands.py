@@ -127,10 +127,8 @@ def _trained_binarized(model_path):
 
 def run_evaluate_command(args):
     import vae_tf  # noqa: F401  (registers the serializable classes)
-    from vae_tf.bits_per_dim import (NoLikelihoodError, log_probability_of_levels,
-                                     nats_to_bits_per_dim, scored_inputs)
     from vae_tf.errors import UserInputError
-    from vae_tf.evaluation import kl_and_active_units, reconstruction_mse
+    from vae_tf.evaluation import test_metrics
     from vae_tf.training.trainer import TEST_SEED_OFFSET
 
     if not os.path.isfile(args.model):
@@ -141,24 +139,18 @@ def run_evaluate_command(args):
     binarize = args.binarize == "static" or (args.binarize == "auto" and _trained_binarized(args.model))
     test_seed = args.seed + TEST_SEED_OFFSET
     x = binarize_static(images.x_test, test_seed) if binarize else images.x_test
-    try:
-        # What bits/dim is computed on: the levels, or (continuous densities) one fixed dequantized draw.
-        y, method, levels = scored_inputs(model.likelihood, x, 2 if binarize else images.num_levels, test_seed)
-    except NoLikelihoodError as err:
-        y, method, bits_line = x, None, f"n/a: {err}"
-    elbo = float(np.mean(model.elbo(y, batch_size=args.batch_size)))
-    ll = model.iwae_log_likelihood(y, k=args.k, seed=args.seed, verbose=1)
-    if method is not None:
-        d = int(np.prod(y.shape[1:]))
-        bits = float(nats_to_bits_per_dim(np.mean(log_probability_of_levels(ll, d, method, levels)), d))
-        bits_line = f"{bits:.4f} ({method}, {levels} levels, k={args.k})"
-    mse = reconstruction_mse(model, y)
-    kl, active = kl_and_active_units(model, y)
-    scored = "binarized " if binarize else ("dequantized " if y is not x else "")
+    # Scored on the levels, or (continuous densities) one fixed dequantized draw; the IWAE draws use --seed.
+    m = test_metrics(model, x, 2 if binarize else images.num_levels, k=args.k, seed=test_seed,
+                     iwae_seed=args.seed, batch_size=args.batch_size, verbose=1)
+    if m["bits_per_dim"] is None:
+        bits_line = f"n/a: No bits/dim: {m['no_bits_reason']}."
+    else:
+        bits_line = f"{m['bits_per_dim']:.4f} ({m['bits_per_dim_method']}, {m['num_levels']} levels, k={args.k})"
+    scored = "binarized " if binarize else ("dequantized " if m["dequantized"] else "")
     print(f"{args.model} on {len(x)} {scored}test images of {images.name}:")
     print(f"  test bits/dim          {bits_line}")
-    print(f"  test ELBO              {elbo:.3f} nats")
-    print(f"  test log p(x) (k={args.k}) {float(np.mean(ll)):.3f} nats")
-    print(f"  reconstruction MSE     {mse:.5f} per pixel")
-    print(f"  KL                     {kl:.3f} nats, active units {active}/{model.latent_dim}")
+    print(f"  test ELBO              {m['test_elbo']:.3f} nats")
+    print(f"  test log p(x) (k={args.k}) {m['test_iwae']:.3f} nats")
+    print(f"  reconstruction MSE     {m['recon_mse']:.5f} per pixel")
+    print(f"  KL                     {m['kl']:.3f} nats, active units {m['active_units']}/{model.latent_dim}")
     return 0

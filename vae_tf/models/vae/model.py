@@ -14,7 +14,9 @@ from losses import NegativeLogLikelihood
 from losses.reduction import scale_for_replicas
 from vae_tf.distributions import reparameterized_sample, standard_normal_prior
 from vae_tf.distributions import diagonal_gaussian_kl  # noqa: F401  (re-exported by vae_tf.models.vae)
-from vae_tf.objectives import check_log_density_loss, get_objective, iwae_log_likelihood, reconstruction_loss_for
+from vae_tf import evaluation
+from vae_tf.layers import DiagonalGaussianPosterior
+from vae_tf.objectives import check_log_density_loss, get_objective, reconstruction_loss_for
 from vae_tf.progress_bar import with_step_counting_progress_bar
 from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
@@ -130,6 +132,21 @@ class VAE(keras.Model):
     def encode(self, x, training=None):
         """``q(z | x)``."""
         return self.encoder(x, training=training)
+
+    def posterior(self, x, training=None):
+        """``(q(z|x), z_mean, z_log_var)`` from one pass of the encoder network (float32 parameters).
+
+        A ``GaussianEncoder`` gives its parameters directly and ``q`` is rebuilt from them; any other
+        encoder's ``q`` gives its mean and ``2 log stddev``.
+        """
+        parameters = getattr(self.encoder, "parameters", None)
+        if parameters is not None:
+            z_mean, z_log_var = parameters(x, training=training)
+            q = DiagonalGaussianPosterior.distribution(z_mean, z_log_var)
+        else:
+            q = self.encode(x, training=training)
+            z_mean, z_log_var = q.mean(), 2.0 * tf.math.log(q.stddev())
+        return q, tf.cast(z_mean, tf.float32), tf.cast(z_log_var, tf.float32)
 
     def decode(self, z, training=None):
         """``p(x | z)``."""
@@ -281,7 +298,8 @@ class VAE(keras.Model):
             if sample_weight is not None:
                 check_sample_weight(sample_weight, len(x), name=f"{where}sample_weight")
 
-    def _ensure_built(self, x):
+    def ensure_built(self, x):
+        """Builds the model for inputs shaped like ``x`` (an array or a dataset) unless it is built."""
         if self.built:
             return
         if isinstance(x, tf.data.Dataset):
@@ -306,7 +324,7 @@ class VAE(keras.Model):
                 self._check_data(*keras.utils.unpack_x_y_sample_weight(tuple(validation_data)), where="validation_data: ")
             else:
                 self._check_data(validation_data, where="validation_data: ")
-        self._ensure_built(x)
+        self.ensure_built(x)
         kwargs = with_step_counting_progress_bar(keras.Model.fit, args, kwargs)
         kwargs["callbacks"] = _with_beta_logger(kwargs.get("callbacks"))
         return super().fit(x, y, validation_data=validation_data, **kwargs)
@@ -314,12 +332,12 @@ class VAE(keras.Model):
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """Keras ``evaluate``, with the data checked first as in :meth:`fit`."""
         self._check_data(x, y, kwargs.get("sample_weight"))
-        self._ensure_built(x)
+        self.ensure_built(x)
         return super().evaluate(x, y, **with_step_counting_progress_bar(keras.Model.evaluate, args, kwargs))
 
     def predict(self, x, *args, **kwargs):
         self._check_data(x)
-        self._ensure_built(x)
+        self.ensure_built(x)
         return super().predict(x, *args, **kwargs)
 
     # -- inference -----------------------------------------------------------
@@ -337,16 +355,11 @@ class VAE(keras.Model):
         return px.mean() if mean else px.sample(seed=tfp.random.split_seed(seed)[0])
 
     def elbo(self, x, batch_size=1000):
-        """Per-example ELBO in nats, one latent sample: ``log p(x|z) - KL(q(z|x) || p(z))`` (beta = 1)."""
-        batch_size = check_positive_int(batch_size, "batch_size")
-        x = check_images(x, self.likelihood)
-        self._ensure_built(x)
-        fn = self._compiled("elbo", lambda xb: self._elbo_batch(xb))
-        return np.concatenate([fn(tf.constant(x[i:i + batch_size])).numpy() for i in range(0, len(x), batch_size)])
+        """Per-example ELBO in nats, one latent sample: ``log p(x|z) - KL(q(z|x) || p(z))`` (beta = 1).
 
-    def _elbo_batch(self, x):
-        q, z, px = self._forward(x, training=False)
-        return px.log_prob(tf.cast(x, tf.float32)) - self.kl_divergence(q, z)
+        See :func:`vae_tf.evaluation.elbo`.
+        """
+        return evaluation.elbo(self, x, batch_size=batch_size)
 
     def iwae_log_likelihood(self, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
         """Importance-weighted estimate of ``log p(x)`` per example (Burda et al., 2015).
@@ -356,17 +369,10 @@ class VAE(keras.Model):
 
         The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder
         rows and combined with a running log-sum-exp, so memory does not grow with ``k``
-        (:func:`vae_tf.objectives.iwae_log_likelihood`).
+        (:func:`vae_tf.evaluation.iwae_log_likelihood`).
         """
-        k = check_positive_int(k, "k")
-        if max_rows is not None:
-            max_rows = check_positive_int(max_rows, "max_rows")
-        if batch_size is not None:
-            batch_size = check_positive_int(batch_size, "batch_size")
-        x = check_images(x, self.likelihood)
-        self._ensure_built(x)
-        return iwae_log_likelihood(self, x, k=k, batch_size=batch_size, max_rows=max_rows, seed=seed,
-                                   verbose=verbose)
+        return evaluation.iwae_log_likelihood(self, x, k=k, batch_size=batch_size, max_rows=max_rows, seed=seed,
+                                              verbose=verbose)
 
     def bits_per_dim(self, x, num_levels=None, k=1000, seed=0, verbose=0):
         """Bits per dimension of grey-level images ``x = k / (L - 1)``: ``-log2 P(k) / D``, averaged.
@@ -374,18 +380,11 @@ class VAE(keras.Model):
         ``P(k)`` comes from :meth:`iwae_log_likelihood` with ``k`` samples: exact for a decoder
         over the levels (discretized layers, Bernoulli on binary ``x``); for a continuous density,
         the dequantized bound ``E_u[log p((k + u) / L)] - D log L`` on one fixed draw from ``seed``
-        (needs ``num_levels``, the data's ``L``). See :mod:`vae_tf.bits_per_dim`, which also gives
-        the bound's parts (:func:`vae_tf.bits_per_dim.evaluate_bits_per_dim`).
+        (needs ``num_levels``, the data's ``L``). See :mod:`vae_tf.evaluation.bits_per_dim`, which also
+        gives the bound's parts (:func:`vae_tf.evaluation.evaluate_bits_per_dim`).
         """
-        from vae_tf.bits_per_dim import evaluate_bits_per_dim
-
-        return evaluate_bits_per_dim(self, x, num_levels=num_levels, k=k, seed=seed, verbose=verbose)["bits_per_dim"]
-
-    def _compiled(self, key, fn, jit_compile=False):
-        cache = self.__dict__.setdefault("_tf_function_cache", {})
-        if key not in cache:
-            cache[key] = tf.function(fn, jit_compile=jit_compile, reduce_retracing=True)
-        return cache[key]
+        return evaluation.evaluate_bits_per_dim(self, x, num_levels=num_levels, k=k, seed=seed,
+                                                verbose=verbose)["bits_per_dim"]
 
     # -- serialization -------------------------------------------------------
 

@@ -20,16 +20,19 @@ never negative, at most ``log2 L`` for the uniform model. How a VAE gets ``log P
 * not at all for the Bernoulli decoder trained with BCE on grey values: ``exp(-BCE)`` is neither
   a probability of the levels nor a density on ``[0, 1]`` (it integrates to ``1/C(p) <= 1/2``).
 
-The first functions are the pure conversions; :func:`evaluate_bits_per_dim` applies them to a
-model (``VAE.bits_per_dim`` calls it).
+The first functions are the pure conversions; :func:`scored_inputs` reads the decoder's declared
+support (:mod:`vae_tf.support`) to say what is scored and how; :func:`evaluate_bits_per_dim` applies
+them to a model (``VAE.bits_per_dim`` calls it).
 """
 
 import math
 
 import numpy as np
 
-from vae_tf import layers
 from vae_tf.data import dequantize_static, grey_levels
+from vae_tf.errors import InvalidInputError
+from vae_tf.evaluation.iwae import iwae_log_likelihood
+from vae_tf.support import BINARY, LEVELS, support_of
 
 #: How a model's bits/dim was obtained.
 EXACT = "exact"
@@ -42,7 +45,7 @@ NO_LIKELIHOOD_REASON = (
     "discretized decoder, or the continuous Bernoulli on dequantized data")
 
 
-class NoLikelihoodError(ValueError):
+class NoLikelihoodError(InvalidInputError):
     """The model defines no probability of the data, so it has no bits/dim."""
 
 
@@ -60,41 +63,33 @@ def dequantized_bound(log_density_nats, num_dims, num_levels):
     return np.asarray(log_density_nats, np.float64) - int(num_dims) * math.log(int(num_levels))
 
 
-def scoring_kind(likelihood):
-    """``"discretized"``, ``"bernoulli"`` or ``"continuous"``: how a likelihood layer is scored."""
-    if getattr(likelihood, "num_bins", None) is not None:
-        return "discretized"
-    if isinstance(likelihood, layers.IndependentBernoulli):
-        return "bernoulli"
-    return "continuous"
-
-
 def scored_inputs(likelihood, x, num_levels=None, seed=0):
     """``(y, method, L)``: what to evaluate the model's likelihood on for bits/dim of grey levels ``x``.
 
-    ``x`` holds grey levels ``k / (L - 1)``. Discretized decoders score ``x`` itself (``L`` is the
-    layer's ``num_bins``), a Bernoulli scores binary ``x`` (``L = 2``); both ``EXACT``. Continuous
+    ``x`` holds grey levels ``k / (L - 1)``. What is scored follows the decoder's support: a decoder over
+    ``L`` levels scores ``x`` itself, a Bernoulli (binary support) scores binary ``x`` (``L = 2``); both
+    ``EXACT``. Continuous
     densities score one fixed dequantized draw ``(k + u) / L`` from ``seed``
     (:func:`vae_tf.data.dequantize_static`): ``DEQUANTIZED_BOUND``, which needs ``num_levels``.
     Raises :class:`NoLikelihoodError` for a Bernoulli decoder on grey values.
     """
     x = np.asarray(x, np.float32)
-    kind = scoring_kind(likelihood)
-    if kind == "discretized":
-        levels = int(likelihood.num_bins)
+    support = support_of(likelihood)
+    if support.kind == LEVELS:
+        levels = support.num_levels
         if num_levels is not None and int(num_levels) != levels:
-            raise ValueError(f"The decoder models {levels} levels (num_bins) but num_levels={num_levels} was given.")
+            raise InvalidInputError(f"The decoder models {levels} levels (num_bins) but num_levels={num_levels} was given.")
         grey_levels(x, levels)  # the data must be on the decoder's grid
         return x, EXACT, levels
-    if kind == "bernoulli":
+    if support.kind == BINARY:
         if x.size and not np.all((x == 0) | (x == 1)):
             raise NoLikelihoodError(f"No bits/dim: {NO_LIKELIHOOD_REASON}.")
         if num_levels is not None and int(num_levels) != 2:
-            raise ValueError(f"A Bernoulli decoder models binary pixels (2 levels), not num_levels={num_levels}.")
+            raise InvalidInputError(f"A Bernoulli decoder models binary pixels (2 levels), not num_levels={num_levels}.")
         return x, EXACT, 2
     if num_levels is None:
-        raise ValueError("A continuous density needs num_levels (L, the data's grey levels, e.g. "
-                         "ImageData.num_levels: 256 for 8-bit images) to be scored on dequantized data.")
+        raise InvalidInputError("A continuous density needs num_levels (L, the data's grey levels, e.g. "
+                                "ImageData.num_levels: 256 for 8-bit images) to be scored on dequantized data.")
     return dequantize_static(x, num_levels, seed), DEQUANTIZED_BOUND, int(num_levels)
 
 
@@ -115,7 +110,7 @@ def evaluate_bits_per_dim(model, x, num_levels=None, k=1000, seed=0, verbose=0):
     """
     y, method, levels = scored_inputs(model.likelihood, x, num_levels, seed)
     d = int(np.prod(y.shape[1:]))
-    ll = model.iwae_log_likelihood(y, k=k, seed=seed, verbose=verbose)
+    ll = iwae_log_likelihood(model, y, k=k, seed=seed, verbose=verbose)
     log_prob = float(np.mean(log_probability_of_levels(ll, d, method, levels)))
     return {"bits_per_dim": float(nats_to_bits_per_dim(log_prob, d)), "log_prob": log_prob,
             "log_likelihood": float(np.mean(ll)), "method": method, "num_levels": levels, "num_dims": d, "k": int(k)}

@@ -1,0 +1,94 @@
+"""The test-set numbers of a trained VAE, whatever loss trained it: ELBO, IWAE, bits/dim, reconstruction error,
+KL and active latent units (:func:`test_metrics`; ``vae-tf evaluate`` prints them, ``vae_tf.compare`` ranks them)."""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from vae_tf.evaluation.bits_per_dim import (NO_LIKELIHOOD_REASON, NoLikelihoodError, log_probability_of_levels,
+                                            nats_to_bits_per_dim, scored_inputs)
+from vae_tf.evaluation.elbo import elbo
+from vae_tf.evaluation.iwae import iwae_log_likelihood
+
+tfd = tfp.distributions
+
+#: A latent unit is active when the posterior mean moves with the input:
+#: ``Var_x(E_q[z_j | x]) > 0.01`` (Burda et al., 2015).
+ACTIVE_UNIT_THRESHOLD = 0.01
+
+
+def _batches(x, batch_size):
+    for start in range(0, len(x), batch_size):
+        yield tf.constant(x[start:start + batch_size])
+
+
+def reconstruction_mse(model, x, batch_size=100):
+    """Mean squared error per pixel of the reconstruction at the posterior mean:
+    ``mean_{n,d} (x_nd - E[p(x|z = E[q(z|x_n)])]_d)^2``.
+
+    Batches of 100: the mean of a decoder over the levels (categorical, logistic mixture) sums over
+    all ``L`` levels of every pixel."""
+    total = 0.0
+    for xb in _batches(x, batch_size):
+        total += float(tf.reduce_sum(tf.square(model.reconstruct(xb) - xb)))
+    return total / x.size
+
+
+def kl_and_active_units(model, x, batch_size=1000):
+    """``(mean_n KL(q(z|x_n) || p(z)), number of j with Var_n(E_q[z_j | x_n]) > 0.01)``."""
+    kls, means = [], []
+    prior = model.prior()
+    for xb in _batches(x, batch_size):
+        q = model.encode(xb)
+        kls.append(tfd.kl_divergence(q, prior).numpy())
+        means.append(q.mean().numpy())
+    means = np.concatenate(means)
+    return float(np.mean(np.concatenate(kls))), int(np.sum(means.var(axis=0) > ACTIVE_UNIT_THRESHOLD))
+
+
+def decoder_sigma(likelihood):
+    """The decoder's shared sigma (fixed or learned) as a float; None when it has none (per pixel, not Gaussian)."""
+    current_scale = getattr(likelihood, "current_scale", None)
+    scale = current_scale() if current_scale is not None else None
+    return None if scale is None else float(scale)
+
+
+def test_metrics(model, x_levels, num_levels, k=1000, iwae_examples=None, seed=0, iwae_seed=None, batch_size=1000,
+                 verbose=0):
+    """The test-set numbers of a trained model, from grey levels ``x_levels = k / (L - 1)`` (binary when binarized).
+
+    What is scored, ``y``, follows the decoder (:func:`vae_tf.evaluation.bits_per_dim.scored_inputs`): the
+    levels themselves, or for a density one fixed dequantized draw ``(k + u) / L`` from ``seed``; the IWAE
+    draws come from ``iwae_seed`` (default ``seed``). Returns:
+
+    * ``test_elbo`` (over every image of ``y``) and ``test_iwae`` (IWAE with ``k`` samples over the first
+      ``iwae_examples``, default all): the model's own log-likelihood bounds, nats per image;
+    * ``bits_per_dim = -log2 P(k) / D`` from that IWAE, ``bits_per_dim_method`` (``"exact"`` or
+      ``"dequantized bound"``) and ``log_prob`` (``log P(k)`` in nats, or its bound); all None, with
+      ``no_bits_reason``, when the model defines no probability of the data (BCE on grey values);
+    * ``recon_mse`` (:func:`reconstruction_mse`), ``kl`` and ``active_units`` (:func:`kl_and_active_units`),
+      ``decoder_sigma``; and ``iwae_k``, ``iwae_examples``, ``num_levels``, ``num_dims``, ``dequantized``.
+    """
+    x_levels = np.asarray(x_levels, np.float32)
+    iwae_examples = len(x_levels) if iwae_examples is None else int(iwae_examples)
+    row = {"iwae_k": int(k), "iwae_examples": min(iwae_examples, len(x_levels)), "bits_per_dim": None,
+           "bits_per_dim_method": None, "no_bits_reason": None, "log_prob": None, "num_levels": num_levels}
+    try:
+        y, method, levels = scored_inputs(model.likelihood, x_levels, num_levels, seed)
+    except NoLikelihoodError:
+        y, method, levels = x_levels, None, num_levels
+        row["no_bits_reason"] = NO_LIKELIHOOD_REASON
+    d = int(np.prod(y.shape[1:]))
+    row.update(num_dims=d, num_levels=levels, dequantized=y is not x_levels)
+    row["test_elbo"] = float(np.mean(elbo(model, y, batch_size=batch_size)))
+    ll = iwae_log_likelihood(model, y[:iwae_examples], k=k, seed=seed if iwae_seed is None else iwae_seed,
+                             verbose=verbose)
+    row["test_iwae"] = float(np.mean(ll))
+    if method is not None:
+        row["log_prob"] = float(np.mean(log_probability_of_levels(ll, d, method, levels)))
+        row["bits_per_dim"] = float(nats_to_bits_per_dim(row["log_prob"], d))
+        row["bits_per_dim_method"] = method
+    row["recon_mse"] = reconstruction_mse(model, y)
+    row["kl"], row["active_units"] = kl_and_active_units(model, y)
+    row["decoder_sigma"] = decoder_sigma(model.likelihood)
+    return row
