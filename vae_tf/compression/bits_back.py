@@ -32,6 +32,7 @@ import constriction
 import keras
 import numpy as np
 
+from vae_tf.argument_checks import check_positive_int
 from vae_tf.compression import file_format
 from vae_tf.compression.coding_model import CodingModel, model_fingerprint
 from vae_tf.compression.quantization import coded_entropy_bits, coded_log2_probabilities
@@ -171,8 +172,7 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
                         name="x_test", verbose=0):
     """``(bytes, CodingStats)``: the images coded with bits-back ANS (see :func:`compress`)."""
     start_time = time.perf_counter()
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    batch_size = check_positive_int(batch_size, "batch_size")
     coding = CodingModel.for_model(model, latent_bits, batch_size)
     arr, levels = _as_levels(images, coding)
     batches = coding_batches(len(levels), int(batch_size))

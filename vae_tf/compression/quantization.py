@@ -20,6 +20,8 @@ integers.
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.argument_checks import check_integer
+
 #: Fixed-point precision of constriction's default ``AnsCoder`` models, in bits.
 CODER_PRECISION = 24
 
@@ -70,9 +72,7 @@ class EqualMassBins:
     """
 
     def __init__(self, bits):
-        if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= 16:
-            raise ValueError(f"latent_bits must be an integer in 1..16, got {bits!r}.")
-        self.bits = int(bits)
+        self.bits = check_integer(bits, "latent_bits", minimum=1, maximum=16)
         self.count = 2**self.bits
         n = self.count
         inner = tf.math.ndtri(tf.range(1, n, dtype=tf.float64) / n)
