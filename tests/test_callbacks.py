@@ -9,7 +9,8 @@ import tensorflow as tf
 import keras
 
 import vae_tf
-from vae_tf.callbacks import BetaSchedule, ImageSummaries, KLWarmup, cyclical_annealing, image_grid
+from vae_tf.callbacks import BetaSchedule, ImageSummaries, KLWarmup, cyclical_annealing
+from vae_tf.image_grid import image_grid
 
 
 def make_vae(beta=1.0, latent=4, **kwargs):
@@ -115,8 +116,10 @@ def test_image_summaries_write_images_next_to_tensorboard_scalars(binary_digits,
 
 def test_image_grid_and_bad_event_shapes():
     grid = image_grid(np.zeros((5, 2, 3, 1)), columns=2, pad=1)
-    assert grid.shape == (1, 3 * 3 + 1, 2 * 4 + 1, 1)
-    assert grid[0, 1:3, 1:4, 0].max() == 0 and grid[0, 0, :, 0].min() == 1
+    assert grid.shape == (3 * 3 + 1, 2 * 4 + 1, 1)
+    assert grid[1:3, 1:4, 0].max() == 0 and grid[0, :, 0].min() == 1
+    colour = image_grid(np.stack([np.full((2, 2, 3), c) for c in ((1.0, 0.0, 0.0), (0.0, 0.0, 1.0))]), columns=2, pad=0)
+    assert colour.shape == (2, 4, 3) and colour[0, 0].tolist() == [1, 0, 0] and colour[0, 3].tolist() == [0, 0, 1]
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(2, (8,)), vae_tf.networks.mlp_decoder((8,)),
                        vae_tf.layers.IndependentBernoulli((10,)))
     model.compile(jit_compile=False)

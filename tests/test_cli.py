@@ -2,14 +2,15 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
 from vae_tf import cli, data
-from vae_tf.training.checkpointing import EXIT_AFTER_EPOCH_ENV
 
 
 def test_compare_end_to_end_on_digits(tmp_path, capsys):
@@ -53,27 +54,59 @@ def test_bad_npz_via_cli(tmp_path, capsys):
     assert rc == 2 and "images.npz" in err and "x_train, y_train, x_test, y_test" in err
 
 
-def _vae_tf(args, env_extra=None, timeout=300):
-    env = {**os.environ, **(env_extra or {})}
-    env["PYTHONPATH"] = os.pathsep.join([os.getcwd(), env.get("PYTHONPATH", "")])
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _env():
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])}
+
+
+def _vae_tf(args, timeout=300):
     return subprocess.run([sys.executable, "-m", "vae_tf.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+                          timeout=timeout, env=_env())
+
+
+def _kill_after_first_backup(args, backup, timeout=240):
+    """Starts `vae-tf ARGS`, waits until BackupAndRestore has written its first epoch, and SIGKILLs it."""
+    proc = subprocess.Popen([sys.executable, "-m", "vae_tf.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=_env())
+    deadline = time.monotonic() + timeout
+    try:
+        while not (backup / "training_metadata.json").exists():
+            if proc.poll() is not None:
+                pytest.fail(f"vae-tf ended (exit {proc.returncode}) before its first backup: "
+                            f"{proc.stderr.read().decode()[-2000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no backup in {timeout} s")
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stderr.close()
+    return proc.returncode
 
 
 def test_train_resumes_after_a_kill_and_evaluate_reads_the_model(tmp_path):
     model = tmp_path / "m.keras"
     backup = tmp_path / "backup"
-    args = ["train", "--config", "bin_bernoulli_nll", "--epochs", "3", "--latent-dim", "2", "--train-size", "300",
-            "--out", str(model), "--backup-dir", str(backup)]
-    killed = _vae_tf(args, {EXIT_AFTER_EPOCH_ENV: "2"})
-    assert killed.returncode == 17, killed.stderr[-2000:]
+    # Enough epochs that the kill, sent as soon as the first epoch is backed up, lands mid-training.
+    epochs = 40
+    args = ["train", "--config", "bin_bernoulli_nll", "--epochs", str(epochs), "--latent-dim", "2",
+            "--train-size", "300", "--out", str(model), "--backup-dir", str(backup)]
+    assert _kill_after_first_backup(args, backup) == -signal.SIGKILL
     assert not model.exists() and (backup / "training_metadata.json").exists()
-    assert not [p for p in os.listdir(tmp_path) if p.startswith(".tmp-")]
+    done = json.loads((backup / "training_metadata.json").read_text())["epoch"]
+    assert 1 <= done < epochs
 
     resumed = _vae_tf(args)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
-    assert "Resuming from" in resumed.stdout and "2 of 3 epochs already done" in resumed.stdout
-    assert "Epoch 3/3" in resumed.stdout and "Epoch 1/3" not in resumed.stdout and "Epoch 2/3" not in resumed.stdout
+    assert "Resuming from" in resumed.stdout
+    # The epochs the backup held are not run again (it may have moved on between the read above and the kill).
+    already = int(resumed.stdout.split("Resuming from")[1].split(":")[1].split(" of ")[0])
+    assert done <= already < epochs
+    assert f"Epoch {epochs}/{epochs}" in resumed.stdout and f"Epoch {already}/{epochs}" not in resumed.stdout
     assert model.exists() and not backup.exists()
     assert json.loads((tmp_path / "m.keras.json").read_text())["config"]["binarized"] is True
 
@@ -87,7 +120,8 @@ def test_train_resumes_after_a_kill_and_evaluate_reads_the_model(tmp_path):
 @pytest.mark.parametrize("with_mnist", [True, False])
 def test_make_demo_command_line_reaches_compare_with_the_demo_budget(with_mnist, tmp_path, monkeypatch):
     """`make demo` runs `vae-tf compare --preset demo [--data MNIST] --out demo-out`; run_compare gets the preset."""
-    from vae_tf.compare import command, runner
+    from vae_tf.cli import compare_command as command
+    from vae_tf.compare import runner
 
     calls = []
     monkeypatch.setattr(runner, "run_compare", lambda **kwargs: calls.append(kwargs))

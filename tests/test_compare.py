@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import vae_tf
-from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, run_compare
+from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, rows, run_compare, tables
 from vae_tf.errors import UnknownConfigError
 
 CONFIGS = list(DEFAULT_CONFIGS)
@@ -80,15 +80,15 @@ def test_bits_per_dim_is_never_negative_and_only_bce_on_grey_is_na(run):
 
 
 def test_ranking_table_orders_by_bits_per_dim_and_takes_reference_rows(run):
-    rows, _ = run
-    grey = report.ranked(rows + [report.reference_row("gzip -9", 3.1, "a classic codec")])
+    results, _ = run
+    grey = rows.ranked(results + [rows.reference_row("gzip -9", 3.1, "a classic codec")])
     assert {r["table"] for r in grey} == {"grey"} and not any(r["binarized"] for r in grey if r["kind"] == "model")
     bits = [r["bits_per_dim"] for r in grey if r["rank"] is not None]
     assert bits == sorted(bits) and [r["rank"] for r in grey if r["rank"]] == list(range(1, len(bits) + 1))
     assert grey[-1]["name"] == "bernoulli_bce_grey" and grey[-1]["rank"] is None
-    assert "gzip -9" in report.markdown_table(grey)
-    assert {r["name"] for r in report.ranked(rows, report.BINARIZED)} == {"bin_bernoulli_nll", "bin_bernoulli_bce"}
-    words = report.ranking_in_words(rows, D)
+    assert "gzip -9" in tables.markdown_table(grey)
+    assert {r["name"] for r in rows.ranked(results, rows.BINARIZED)} == {"bin_bernoulli_nll", "bin_bernoulli_bce"}
+    words = report.ranking_in_words(results, D)
     best_model = next(r for r in grey if r["kind"] == "model")
     assert f"`{best_model['name']}` models the test images best" in words
 

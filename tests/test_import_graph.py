@@ -29,7 +29,7 @@ LAYERS = [
     {"callbacks"},
     {"models"},
     {"training"},
-    {"compare", "compression", "export"},
+    {"compare", "compression", "export", "serializables"},
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -13,46 +13,98 @@ Public API::
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
     vae_tf.callbacks                 KLWarmup, BetaSchedule, cyclical_annealing, ImageSummaries
-    vae_tf.objectives                ELBO (free bits), IWAEBound, the IWAE estimator
+    vae_tf.objectives                ELBO (free bits), IWAEBound, elbo_terms (the one ELBO)
+    vae_tf.evaluation                elbo, iwae_log_likelihood, bits/dim, test_metrics: how a model is scored
     vae_tf.compare(...)              one VAE per loss on the same data, ranked by bits/dim; report.md, PNGs
     vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, num_levels,
                                      binarization, dequantization, tf.data pipelines
     vae_tf.bits_per_dim              bits/dim of integer images: conversions, the dequantized bound
-                                     (VAE.bits_per_dim(x, num_levels, k) applies them to a model)
+                                     (vae_tf.evaluation.bits_per_dim; VAE.bits_per_dim applies it to a model)
     vae_tf.export_saved_model        SavedModel for TensorFlow Serving (vae_tf.export)
     vae_tf.compression               compress / decompress: lossless bits-back coding with a trained VAE
+    vae_tf.support                   what a decoder is over (binary, L levels, [0, 1], the real line)
+
+``import vae_tf`` is lazy: a name is imported when first used, so the command line's ``--help``
+answers without loading TensorFlow. TensorFlow's C++ start-up lines are held back when vae_tf
+loads it (``VAE_TF_VERBOSE=1`` shows them). Keras-serializable classes are registered as soon as
+Keras is imported, so ``keras.saving.load_model`` finds them after ``import vae_tf``.
 """
 
-from vae_tf.tensorflow_startup import import_tensorflow_quietly
-
-# Before anything imports TensorFlow: its C++ start-up lines are held back (VAE_TF_VERBOSE=1 shows them).
-import_tensorflow_quietly()
-
-from vae_tf import layers, networks  # noqa: E402
-from vae_tf import callbacks, distributions, objectives  # noqa: E402
-from vae_tf.models import VAE  # noqa: E402
-from vae_tf.models.vae import diagonal_gaussian_kl, standard_normal_prior  # noqa: E402
-from vae_tf.export import export_saved_model  # noqa: E402
-from vae_tf import data, evaluation  # noqa: E402
-from vae_tf.evaluation import bits_per_dim  # noqa: E402
-from vae_tf.compare import compare  # noqa: E402
-from vae_tf import compression  # noqa: E402
+import importlib
+import importlib.abc
+import importlib.util
+import sys
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "VAE",
-    "bits_per_dim",
-    "evaluation",
-    "callbacks",
-    "compare",
-    "compression",
-    "data",
-    "diagonal_gaussian_kl",
-    "distributions",
-    "export_saved_model",
-    "layers",
-    "networks",
-    "objectives",
-    "standard_normal_prior",
-]
+#: Public name -> (module, attribute or None for the module itself).
+_PUBLIC = {
+    "VAE": ("vae_tf.models", "VAE"),
+    "bits_per_dim": ("vae_tf.evaluation.bits_per_dim", None),
+    "callbacks": ("vae_tf.callbacks", None),
+    "compare": ("vae_tf.compare", "compare"),
+    "compression": ("vae_tf.compression", None),
+    "data": ("vae_tf.data", None),
+    "diagonal_gaussian_kl": ("vae_tf.distributions", "diagonal_gaussian_kl"),
+    "distributions": ("vae_tf.distributions", None),
+    "evaluation": ("vae_tf.evaluation", None),
+    "export_saved_model": ("vae_tf.export", "export_saved_model"),
+    "layers": ("vae_tf.layers", None),
+    "networks": ("vae_tf.networks", None),
+    "objectives": ("vae_tf.objectives", None),
+    "standard_normal_prior": ("vae_tf.distributions", "standard_normal_prior"),
+    "support": ("vae_tf.support", None),
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'vae_tf' has no attribute {name!r}")
+    from vae_tf import tensorflow_startup
+
+    tensorflow_startup.import_tensorflow_quietly()
+    module_name, attribute = _PUBLIC[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
+    """Runs :func:`vae_tf.serializables.register_all` right after the ``keras`` module has been imported."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)  # one shot; the real finders find keras below
+        spec = importlib.util.find_spec("keras")
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+
+        class _Loader(importlib.abc.Loader):
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                loader.exec_module(module)
+                from vae_tf.serializables import register_all
+
+                register_all()
+
+        spec.loader = _Loader()
+        return spec
+
+
+if "keras" in sys.modules:
+    from vae_tf.serializables import register_all as _register_all
+
+    _register_all()
+elif not any(isinstance(finder, _RegisterAfterKeras) for finder in sys.meta_path):
+    sys.meta_path.insert(0, _RegisterAfterKeras())

@@ -7,7 +7,10 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from vae_tf.validation import check_images, check_positive_int
+from vae_tf.argument_checks import check_positive_int
+from vae_tf.errors import InvalidInputError
+from vae_tf.image_grid import image_grid
+from vae_tf.validation import check_images
 
 
 def _as_images(x, event_shape):
@@ -21,20 +24,8 @@ def _as_images(x, event_shape):
     if len(event_shape) == 1 and math.isqrt(event_shape[0]) ** 2 == event_shape[0]:
         side = math.isqrt(event_shape[0])
         return np.reshape(x, (n, side, side, 1))
-    raise ValueError(f"ImageSummaries shows images of shape (H, W), (H, W, 1|3|4) or (D,) with D a square; "
+    raise InvalidInputError(f"ImageSummaries shows images of shape (H, W), (H, W, 1|3|4) or (D,) with D a square; "
                      f"the model's event_shape is {event_shape}.")
-
-
-def image_grid(images, columns, pad=1):
-    """One ``(1, rows*(H+pad)+pad, columns*(W+pad)+pad, C)`` image tiling ``images`` row by row, values clipped to [0, 1]."""
-    images = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
-    n, h, w, c = images.shape
-    rows = -(-n // columns)
-    grid = np.ones((rows * (h + pad) + pad, columns * (w + pad) + pad, c), np.float32)
-    for i, image in enumerate(images):
-        r, col = divmod(i, columns)
-        grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + col * (w + pad):pad + col * (w + pad) + w] = image
-    return grid[None]
 
 
 class ImageSummaries(keras.callbacks.Callback):
@@ -96,8 +87,8 @@ class ImageSummaries(keras.callbacks.Callback):
         rows = [np.concatenate([row, np.ones((columns - len(row),) + row.shape[1:], np.float32)]) for row in pairs]
         side = min(self.columns, math.ceil(math.sqrt(self.num_samples)))
         with self._writer.as_default():
-            tf.summary.image("reconstructions", image_grid(np.concatenate(rows), columns), step=step)
-            tf.summary.image("samples", image_grid(samples, side), step=step)
+            tf.summary.image("reconstructions", image_grid(np.concatenate(rows), columns)[None], step=step)
+            tf.summary.image("samples", image_grid(samples, side)[None], step=step)
         self._writer.flush()
 
     def on_train_end(self, logs=None):

@@ -5,7 +5,8 @@ import os
 import keras
 import numpy as np
 
-from vae_tf.compare import report
+from vae_tf.compare import plots, report, results_files, tables
+from vae_tf.compare.rows import BINARIZED, GREY, MODEL
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, nats_to_bits_per_dim, test_metrics
 from vae_tf.compare.references import reference_rows
 from vae_tf.data import binarize_static, grey_levels, load_dataset
@@ -46,7 +47,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
                 codecs=True):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
-    ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.report.reference_row`).
+    ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.rows.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
     on the same integer test images (:func:`vae_tf.compare.references.reference_rows`)."""
     epochs = check_positive_int(epochs, "epochs")
@@ -70,18 +71,18 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
     if codecs:
         rows += _codec_rows(chosen, images, seed, say)
     rows += [dict(r) for r in references]
-    report.write_results(rows, out)
-    report.save_learning_curves(rows, os.path.join(out, "learning_curves.png"))
+    results_files.write_results(rows, out)
+    plots.save_learning_curves(rows, os.path.join(out, "learning_curves.png"))
     report.write_report(rows, out, {"dataset": images.name, "data_description": images.describe(),
                                     "num_dims": int(np.prod(images.event_shape)), "num_levels": images.num_levels})
-    say("\n" + report.text_tables(rows))
+    say("\n" + tables.text_tables(rows))
     say(f"\nReport: {os.path.join(out, 'report.md')}")
     return rows
 
 
 def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile):
     keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
-    row = {"kind": report.MODEL, "table": report.BINARIZED if config.binarized else report.GREY,
+    row = {"kind": MODEL, "table": BINARIZED if config.binarized else GREY,
            "name": config.name, "description": config.description, "dataset": images.name,
            "likelihood": config.likelihood, "loss": config.loss, "binarized": config.binarized,
            "dequantized": config.dequantized,
@@ -131,11 +132,11 @@ def _codec_rows(configs, images, seed, say):
         say("\nReference codecs on the grey-level test images ...")
         levels = images.num_levels
         rows += reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
-                               table=report.GREY)
+                               table=GREY)
     if any(c.binarized for c in configs):
         say("Reference codecs on the binarized test images ...")
         test = binarize_static(images.x_test, seed + TEST_SEED_OFFSET).astype("uint8")
-        rows += reference_rows(test, None, 2, table=report.BINARIZED)
+        rows += reference_rows(test, None, 2, table=BINARIZED)
     return rows
 
 
@@ -157,8 +158,8 @@ def _save_pictures(model, config, x_test, out, seed, n=8):
     recon = model.reconstruct(originals).numpy()
     pairs = np.concatenate([originals[:n], recon[:n], originals[n:], recon[n:]])
     names = {"reconstructions_png": f"{config.name}_reconstructions.png", "samples_png": f"{config.name}_samples.png"}
-    report.save_grid(os.path.join(out, names["reconstructions_png"]), report.image_grid(pairs, 4, n),
-                     f"{config.name}: rows 1, 3 test images; rows 2, 4 reconstructions")
-    report.save_grid(os.path.join(out, names["samples_png"]), report.image_grid(model.sample(n * n, seed=seed).numpy(), n, n),
-                     f"{config.name}: decoder means of z ~ p(z)")
+    plots.save_grid(os.path.join(out, names["reconstructions_png"]), pairs, n,
+                    f"{config.name}: rows 1, 3 test images; rows 2, 4 reconstructions")
+    plots.save_grid(os.path.join(out, names["samples_png"]), model.sample(n * n, seed=seed).numpy(), n,
+                    f"{config.name}: decoder means of z ~ p(z)")
     return names

@@ -18,9 +18,9 @@ import zipfile
 
 import numpy as np
 
+from vae_tf.choices import DATASETS
 from vae_tf.errors import BadDatasetFileError, DatasetUnavailableError
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "binarized_mnist")
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 #: The layout of Larochelle's binarized MNIST: its own validation split, no labels.
 SPLIT_NPZ_KEYS = ("x_train", "x_valid", "x_test")

@@ -10,10 +10,9 @@ the training pipeline draws afresh every epoch (:func:`vae_tf.data.make_dataset`
 
 import numpy as np
 
+from vae_tf.choices import BINARIZATIONS
 from vae_tf.data.levels import check_num_levels, grey_levels
 from vae_tf.errors import InvalidInputError
-
-BINARIZATIONS = (None, "dynamic", "static")
 
 
 def dequantize_static(x, num_levels, seed=0):

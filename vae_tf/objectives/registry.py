@@ -1,12 +1,10 @@
 """How a ``VAE``'s ``objective=``, ``num_samples=`` and ``free_bits=`` arguments pick an objective."""
 
+from vae_tf.choices import OBJECTIVES
 from vae_tf.argument_checks import check_non_negative_number, check_positive_int
 from vae_tf.errors import InvalidInputError
 from vae_tf.objectives.elbo import ELBO
 from vae_tf.objectives.iwae import IWAEBound
-
-#: Values of ``VAE(objective=...)``.
-OBJECTIVES = ("elbo", "iwae")
 
 
 def check_free_bits(free_bits):

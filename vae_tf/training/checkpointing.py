@@ -4,13 +4,6 @@ import json
 import os
 import tempfile
 
-import keras
-
-#: Test hook: when set to N, training ends the process with ``os._exit`` right after epoch N
-#: (1-based) has been backed up, as a kill would; used to test resuming.
-EXIT_AFTER_EPOCH_ENV = "VAE_TF_TEST_EXIT_AFTER_EPOCH"
-
-
 def save_model_atomically(model, path):
     """``model.save(path)`` through a temporary file in the same directory and ``os.replace``.
 
@@ -41,21 +34,3 @@ def backed_up_epoch(backup_dir):
     with open(meta) as f:
         # Keras stores the index of the last finished epoch, which is the next epoch's 0-based index.
         return int(json.load(f)["epoch"])
-
-
-class ExitAfterEpoch(keras.callbacks.Callback):
-    """Ends the process abruptly after epoch ``n`` (1-based): a stand-in for ``kill -9`` in tests."""
-
-    def __init__(self, n):
-        super().__init__()
-        self.n = int(n)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch + 1 == self.n:
-            os._exit(17)
-
-
-def exit_hook_from_env():
-    """``[ExitAfterEpoch(N)]`` when :data:`EXIT_AFTER_EPOCH_ENV` is set, else ``[]``."""
-    value = os.environ.get(EXIT_AFTER_EPOCH_ENV)
-    return [ExitAfterEpoch(int(value))] if value else []

@@ -5,8 +5,9 @@ import math
 import tensorflow as tf
 import keras
 
+from vae_tf.choices import LR_SCHEDULES
+
 #: Values of ``vae-tf train --lr-schedule``.
-LR_SCHEDULES = ("constant", "cosine", "exponential")
 #: Cosine decay ends at this fraction of the initial rate; exponential decay at this one.
 COSINE_FLOOR = 0.01
 EXPONENTIAL_END = 0.1

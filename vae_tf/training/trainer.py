@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import keras
 
-from vae_tf.callbacks import KLWarmup
+from vae_tf.callbacks import EpochTimer, KLWarmup
 from vae_tf.data import binarize_static, dequantize_static, make_dataset
 from vae_tf.models.vae.config import CONTINUOUS_LIKELIHOODS, build_loss
 from vae_tf.training.schedules import learning_rate_schedule
@@ -25,33 +25,6 @@ class TrainingResult:
     train_seconds: float
     examples_per_second: float
     epochs_run: int
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """Seconds spent in the training phase of each epoch (validation excluded).
-
-    Keras runs validation after the last training step of an epoch, so an epoch's training
-    phase is ``on_epoch_begin -> on_test_begin`` (or ``-> on_epoch_end`` without validation).
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-        self._start = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def _stop(self):
-        if self._start is not None:
-            self.seconds.append(time.perf_counter() - self._start)
-            self._start = None
-
-    def on_test_begin(self, logs=None):
-        self._stop()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._stop()
 
 
 class Splits(NamedTuple):

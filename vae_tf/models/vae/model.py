@@ -17,7 +17,8 @@ from vae_tf.distributions import diagonal_gaussian_kl  # noqa: F401  (re-exporte
 from vae_tf import evaluation
 from vae_tf.layers import DiagonalGaussianPosterior
 from vae_tf.objectives import check_log_density_loss, get_objective, reconstruction_loss_for
-from vae_tf.progress_bar import with_step_counting_progress_bar
+from vae_tf.callbacks.beta_logger import with_beta_logger
+from vae_tf.callbacks.step_counting_progbar import with_step_counting_progress_bar
 from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
 
 tfd = tfp.distributions
@@ -25,26 +26,6 @@ tfd = tfp.distributions
 #: Steps run inside one compiled call by default: per-step Python and dispatch
 #: overhead dominates a small VAE on a CPU, so several steps share one call.
 DEFAULT_STEPS_PER_EXECUTION = 8
-
-
-class _LogBeta(keras.callbacks.Callback):
-    """Adds the KL weight to each epoch's logs as ``beta``, as Keras' LR callbacks add ``learning_rate``.
-
-    Read once per epoch outside the compiled step, so training pays nothing for it; it runs after
-    the user's callbacks (a per-epoch schedule has set that epoch's value) and before ``History``.
-    """
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            logs["beta"] = float(self.model.beta.numpy())
-
-
-def _with_beta_logger(callbacks):
-    if isinstance(callbacks, keras.callbacks.CallbackList):
-        callbacks.append(_LogBeta())
-        return callbacks
-    # First, so that `beta` is in the logs the progress bar and History see at the end of an epoch.
-    return [_LogBeta(), *(callbacks or [])]
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -316,7 +297,7 @@ class VAE(keras.Model):
 
         Checks run on arrays and on the first batch of a ``tf.data.Dataset``:
         a bad value raises ``ValueError`` naming it instead of training to NaN.
-        The progress bar counts the steps that ran (``vae_tf.progress_bar``).
+        The progress bar counts the steps that ran (``vae_tf.callbacks.StepCountingProgbarLogger``).
         """
         self._check_data(x, y, kwargs.get("sample_weight"))
         if validation_data is not None:
@@ -326,7 +307,7 @@ class VAE(keras.Model):
                 self._check_data(validation_data, where="validation_data: ")
         self.ensure_built(x)
         kwargs = with_step_counting_progress_bar(keras.Model.fit, args, kwargs)
-        kwargs["callbacks"] = _with_beta_logger(kwargs.get("callbacks"))
+        kwargs["callbacks"] = with_beta_logger(kwargs.get("callbacks"))
         return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

@@ -7,6 +7,7 @@ bits/dim (:mod:`vae_tf.bits_per_dim`): the discretized decoders give its probabi
 the continuous densities train on dequantized pixels and are scored by a lower bound on it.
 """
 
+from vae_tf.choices import CONFIG_NAMES
 from vae_tf.errors import UnknownConfigError
 from vae_tf.models.vae.config import VAEConfig
 
@@ -45,6 +46,8 @@ _DEFAULTS = [
 ]
 
 DEFAULT_CONFIGS = {c.name: c for c in _DEFAULTS}
+if tuple(DEFAULT_CONFIGS) != CONFIG_NAMES:  # the command line lists the names without importing this module
+    raise ImportError(f"vae_tf.choices.CONFIG_NAMES must list the registry's configurations: {tuple(DEFAULT_CONFIGS)}")
 
 
 def resolve_configs(configs=None, latent_dim=None):

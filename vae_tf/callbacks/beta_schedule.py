@@ -1,4 +1,4 @@
-"""Schedules of the KL weight ``beta``: warm-up (Bowman et al., 2016; Sønderby et al., 2016) and any other.
+"""A callback that sets the KL weight ``beta`` from any schedule, per epoch or per step.
 
 A schedule assigns the model's non-trainable ``beta`` variable from a callback, outside the
 compiled step, which reads the variable: nothing is retraced, XLA included. Per-epoch schedules
@@ -11,28 +11,10 @@ survive ``keras.callbacks.BackupAndRestore``, so a resumed run continues the sch
 
 import keras
 
-from vae_tf.validation import check_beta, check_positive_int
+from vae_tf.errors import InvalidInputError
+from vae_tf.validation import check_beta
 
 UNITS = ("epoch", "step")
-
-
-def linear_warmup(length, beta=1.0):
-    """``t -> beta * min(1, t / length)``: 0 at ``t = 0``, ``beta`` from ``t = length`` on."""
-    length = check_positive_int(length, "length")
-    return lambda t: beta * min(1.0, t / length)
-
-
-def cyclical_annealing(period, ramp_fraction=0.5, beta=1.0):
-    """Cyclical annealing (Fu et al., 2019): ``t -> beta * min(1, (t mod period) / (ramp_fraction * period))``.
-
-    Each cycle of ``period`` epochs or steps rises linearly from 0 to ``beta`` over its first
-    ``ramp_fraction`` and stays there for the rest.
-    """
-    period = check_positive_int(period, "period")
-    if not 0 < ramp_fraction <= 1:
-        raise ValueError(f"ramp_fraction must lie in (0, 1], got {ramp_fraction!r}.")
-    ramp = ramp_fraction * period
-    return lambda t: beta * min(1.0, (t % period) / ramp)
 
 
 class BetaSchedule(keras.callbacks.Callback):
@@ -51,7 +33,7 @@ class BetaSchedule(keras.callbacks.Callback):
         if not callable(fn):
             raise TypeError(f"BetaSchedule needs a callable schedule, got {type(fn).__name__}.")
         if unit not in UNITS:
-            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}.")
+            raise InvalidInputError(f"unit must be one of {UNITS}, got {unit!r}.")
         self.fn = fn
         self.unit = unit
 
@@ -75,26 +57,3 @@ class BetaSchedule(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         if self.unit == "step":
             self._set(int(self.model.optimizer.iterations.numpy()))
-
-
-class KLWarmup(BetaSchedule):
-    """KL warm-up: ``beta`` rises linearly from 0 to the model's ``beta_target``.
-
-    ``KLWarmup(epochs=N)``: ``beta = beta_target * min(1, epoch / N)``, set at each epoch's
-    start (0 in the first epoch, ``beta_target`` from epoch ``N`` on, 0-based).
-    ``KLWarmup(steps=N)``: the same per training step, ``beta_target * min(1, step / N)``.
-    ``beta`` overrides the end value.
-    """
-
-    def __init__(self, epochs=None, steps=None, beta=None):
-        if (epochs is None) == (steps is None):
-            raise ValueError("KLWarmup needs exactly one of epochs=N or steps=N.")
-        self.length = check_positive_int(epochs if steps is None else steps, "epochs" if steps is None else "steps")
-        self.end = None if beta is None else check_beta(beta)
-        super().__init__(self._warmup, unit="epoch" if steps is None else "step")
-
-    def _warmup(self, t):
-        end = self.end if self.end is not None else getattr(self.model, "beta_target", None)
-        if end is None:
-            raise TypeError(f"KLWarmup needs a vae_tf.VAE (a model with beta_target), got {type(self.model).__name__}.")
-        return end * min(1.0, t / self.length)

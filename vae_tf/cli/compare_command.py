@@ -3,9 +3,9 @@
 import argparse
 import os
 
-from vae_tf.argument_types import directory, name_list, npz_file, positive_int, seed
-from vae_tf.data import DATA_DIR_ENV, DATASETS
-from vae_tf.models.vae.registry import DEFAULT_CONFIGS
+from vae_tf.choices import CONFIG_NAMES, DATASETS
+from vae_tf.cli.argument_types import directory, name_list, npz_file, positive_int, seed
+from vae_tf.data.sources import DATA_DIR_ENV
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": 10, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
@@ -29,7 +29,7 @@ def add_compare_command(subparsers):
                         f"${DATA_DIR_ENV}/<name>.npz")
     p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test (overrides --dataset)")
     p.add_argument("--configs", type=name_list, default=None,
-                   help=f"comma-separated configuration names (default: all): {', '.join(DEFAULT_CONFIGS)}")
+                   help=f"comma-separated configuration names (default: all): {', '.join(CONFIG_NAMES)}")
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10)")
     p.add_argument("--latent-dim", type=positive_int, default=None, help="latent units (default 16)")
     p.add_argument("--k", type=positive_int, default=None, help="importance samples for the test log-likelihood (default 100)")

@@ -8,8 +8,8 @@ import zipfile
 
 import numpy as np
 
-from vae_tf.argument_types import existing_file, keras_file, non_negative_int, positive_int, seed
-from vae_tf.command_errors import reading_model_file
+from vae_tf.cli.argument_types import existing_file, keras_file, non_negative_int, positive_int, seed
+from vae_tf.cli.model_files import load_vae
 from vae_tf.errors import BadImagesError, CompressedFileError, UserInputError
 
 
@@ -42,15 +42,6 @@ def add_compression_commands(subparsers):
 def _add_k(p):
     p.add_argument("--k", type=non_negative_int, default=100,
                    help="importance samples for the model's IWAE bits/dim (default 100; 0 skips it)")
-
-
-def _load_model(path):
-    import keras
-
-    import vae_tf  # noqa: F401  (registers the serializable classes)
-
-    with reading_model_file(path):
-        return keras.saving.load_model(path)
 
 
 def load_images(path, key=None):
@@ -120,7 +111,7 @@ def run_compress_command(args):
     if not 1 <= latent_bits <= 16:
         raise UserInputError(f"--latent-bits must be in 1..16, got {latent_bits}.")
     name, images = load_images(args.images, args.key)
-    model = _load_model(args.model)
+    model = load_vae(args.model)
     print(f"Compressing {args.images}[{name!r}] {images.shape} {images.dtype} with {args.model}")
     try:
         data, stats = compress_with_stats(model, images, latent_bits=latent_bits, batch_size=batch_size,
@@ -155,7 +146,7 @@ def run_decompress_command(args):
     from vae_tf.compression.file_format import unpack
 
     header = unpack(data, repr(args.compressed))[0]  # a bad file fails here, before TensorFlow loads the model
-    model = _load_model(args.model)
+    model = load_vae(args.model)
     start = time.perf_counter()
     images = decompress(model, data, verbose=1, source=repr(args.compressed))
     seconds = time.perf_counter() - start

@@ -1,29 +1,17 @@
-"""``vae-tf train`` (one configuration, resumable, saved atomically) and ``vae-tf evaluate``."""
+"""``vae-tf train``: one configuration, resumable after a kill, saved atomically."""
 
 import json
-import os
 import shutil
 
-import keras
-import numpy as np
-
-from vae_tf.argument_types import (directory, keras_file, layer_widths, new_keras_file, non_negative_float,
-                                   non_negative_int, npz_file, positive_float, positive_int, seed)
-from vae_tf.command_errors import reading_model_file
-from vae_tf.data import DATASETS, binarize_static, load_dataset
-from vae_tf.models.vae.registry import DEFAULT_CONFIGS, resolve_configs
+from vae_tf.choices import ACTIVATIONS, CONFIG_NAMES, DATASETS, LR_SCHEDULES, OBJECTIVES
+from vae_tf.cli.argument_types import (directory, layer_widths, new_keras_file, non_negative_float, non_negative_int,
+                                       npz_file, positive_float, positive_int, seed)
 
 #: Written next to the model (``m.keras.json``): the configuration and data it was trained on.
 SIDECAR_SUFFIX = ".json"
-#: Values of ``--activation`` (Keras activation names).
-ACTIVATIONS = ("relu", "tanh", "elu", "gelu", "selu", "silu", "softplus", "sigmoid")
-#: Values of ``--objective`` and ``--lr-schedule`` (as in vae_tf.objectives and vae_tf.training.schedules,
-#: repeated here so that `--help` does not wait for TensorFlow to load).
-OBJECTIVES = ("elbo", "iwae")
-LR_SCHEDULES = ("constant", "cosine", "exponential")
 
 
-def _add_data_options(p):
+def add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="digits", help="default: the built-in digits")
     p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test")
     p.add_argument("--batch-size", type=positive_int, default=100)
@@ -33,8 +21,8 @@ def _add_data_options(p):
 def add_train_command(subparsers):
     p = subparsers.add_parser("train", help="train one configuration and save it as a .keras file",
                               description="Trains one configuration; resumes from --backup-dir after a crash.")
-    p.add_argument("--config", default="gauss_learned_sigma", help=f"one of {', '.join(DEFAULT_CONFIGS)}")
-    _add_data_options(p)
+    p.add_argument("--config", default="gauss_learned_sigma", help=f"one of {', '.join(CONFIG_NAMES)}")
+    add_data_options(p)
     p.add_argument("--epochs", type=positive_int, default=20)
     p.add_argument("--latent-dim", type=positive_int, default=16)
     p.add_argument("--hidden", type=layer_widths, default=None,
@@ -60,21 +48,14 @@ def add_train_command(subparsers):
     p.set_defaults(func=run_train_command)
 
 
-def add_evaluate_command(subparsers):
-    p = subparsers.add_parser("evaluate", help="ELBO, importance-sampled log-likelihood and MSE of a saved model")
-    p.add_argument("model", type=keras_file, help="a .keras file written by `vae-tf train`")
-    _add_data_options(p)
-    p.add_argument("--k", type=positive_int, default=1000, help="importance samples (default 1000)")
-    p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
-    p.add_argument("--binarize", choices=("auto", "none", "static"), default="auto",
-                   help="auto: binarize (one fixed draw) when the model was trained on binarized pixels")
-    p.set_defaults(func=run_evaluate_command)
-
-
 def run_train_command(args):
+    import keras
+
+    from vae_tf.data import load_dataset
     from vae_tf.models.vae.config import build_vae
+    from vae_tf.models.vae.registry import resolve_configs
     from vae_tf.training import fit_vae, save_model_atomically
-    from vae_tf.training.checkpointing import backed_up_epoch, exit_hook_from_env
+    from vae_tf.training.checkpointing import backed_up_epoch
 
     from vae_tf.errors import UserInputError
     from vae_tf.objectives import check_log_density_loss, reconstruction_loss_for
@@ -100,7 +81,7 @@ def run_train_command(args):
             check_log_density_loss(reconstruction_loss_for(build_loss(config, images.event_shape)), model.likelihood)
     except ValueError as err:
         raise UserInputError(f"{config.name}: {err}") from None
-    callbacks = [keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False), *exit_hook_from_env()]
+    callbacks = [keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)]
     result = fit_vae(model, config, images, args.epochs, batch_size=args.batch_size, seed=args.seed,
                      verbose=0 if args.quiet else 1, callbacks=callbacks, learning_rate=args.learning_rate,
                      lr_schedule=args.lr_schedule, kl_warmup=args.kl_warmup)
@@ -114,43 +95,4 @@ def run_train_command(args):
     shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "
           f"({result.examples_per_second:.0f} examples/s); saved {args.out}")
-    return 0
-
-
-def _trained_binarized(model_path):
-    sidecar = model_path + SIDECAR_SUFFIX
-    if os.path.exists(sidecar):
-        with open(sidecar) as f:
-            return bool(json.load(f)["config"].get("binarized"))
-    return False
-
-
-def run_evaluate_command(args):
-    import vae_tf  # noqa: F401  (registers the serializable classes)
-    from vae_tf.errors import UserInputError
-    from vae_tf.evaluation import test_metrics
-    from vae_tf.training.trainer import TEST_SEED_OFFSET
-
-    if not os.path.isfile(args.model):
-        raise UserInputError(f"Model file {args.model!r} does not exist.")
-    with reading_model_file(args.model):
-        model = keras.models.load_model(args.model)
-    images = load_dataset(args.dataset, path=args.data, test_size=args.test_size)
-    binarize = args.binarize == "static" or (args.binarize == "auto" and _trained_binarized(args.model))
-    test_seed = args.seed + TEST_SEED_OFFSET
-    x = binarize_static(images.x_test, test_seed) if binarize else images.x_test
-    # Scored on the levels, or (continuous densities) one fixed dequantized draw; the IWAE draws use --seed.
-    m = test_metrics(model, x, 2 if binarize else images.num_levels, k=args.k, seed=test_seed,
-                     iwae_seed=args.seed, batch_size=args.batch_size, verbose=1)
-    if m["bits_per_dim"] is None:
-        bits_line = f"n/a: No bits/dim: {m['no_bits_reason']}."
-    else:
-        bits_line = f"{m['bits_per_dim']:.4f} ({m['bits_per_dim_method']}, {m['num_levels']} levels, k={args.k})"
-    scored = "binarized " if binarize else ("dequantized " if m["dequantized"] else "")
-    print(f"{args.model} on {len(x)} {scored}test images of {images.name}:")
-    print(f"  test bits/dim          {bits_line}")
-    print(f"  test ELBO              {m['test_elbo']:.3f} nats")
-    print(f"  test log p(x) (k={args.k}) {m['test_iwae']:.3f} nats")
-    print(f"  reconstruction MSE     {m['recon_mse']:.5f} per pixel")
-    print(f"  KL                     {m['kl']:.3f} nats, active units {m['active_units']}/{model.latent_dim}")
     return 0
