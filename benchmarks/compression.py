@@ -100,7 +100,7 @@ def run_dataset(name, args):
     if args.decoder == "categorical":
         likelihood = vae_tf.layers.IndependentCategorical(event, num_bins=num_levels)
     else:
-        likelihood = vae_tf.layers.DiscretizedLogisticMixture(event, num_components=args.components,
+        likelihood = vae_tf.layers.IndependentDiscretizedLogisticMixture(event, num_components=args.components,
                                                               num_bins=num_levels)
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(args.latent_dim, hidden=hidden),
                        vae_tf.networks.mlp_decoder(hidden=hidden), likelihood, seed=0)

@@ -64,7 +64,7 @@ def build(name):
         likelihood = {
             "mlp_bernoulli": lambda: vae_tf.layers.IndependentBernoulli(shape),
             "mlp_discretized_normal": lambda: vae_tf.layers.IndependentDiscretizedNormal(shape, scale="learned"),
-            "mlp_logistic_mixture": lambda: vae_tf.layers.DiscretizedLogisticMixture(shape, num_components=5),
+            "mlp_logistic_mixture": lambda: vae_tf.layers.IndependentDiscretizedLogisticMixture(shape, num_components=5),
             "mlp_categorical": lambda: vae_tf.layers.IndependentCategorical(shape),
         }[name]()
     model = vae_tf.VAE(encoder=encoder, decoder=decoder, likelihood=likelihood, seed=0)

@@ -23,7 +23,7 @@ DECODERS = {
     "bernoulli": (lambda event, levels: vae_tf.layers.IndependentBernoulli(event), 2),
     "discretized_normal": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
         event, scale="per_pixel", num_bins=levels), 17),
-    "logistic_mixture": (lambda event, levels: vae_tf.layers.DiscretizedLogisticMixture(
+    "logistic_mixture": (lambda event, levels: vae_tf.layers.IndependentDiscretizedLogisticMixture(
         event, num_components=2, num_bins=levels), 17),
     "categorical": (lambda event, levels: vae_tf.layers.IndependentCategorical(event, num_bins=levels), 17),
 }

@@ -80,7 +80,7 @@ def test_each_layer_sums_to_one_per_pixel(num_bins):
     rng = np.random.default_rng(0)
     made = [
         layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", num_bins=num_bins, project=False),
-        layers.DiscretizedLogisticMixture(EVENT, num_components=3, num_bins=num_bins, project=False),
+        layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=3, num_bins=num_bins, project=False),
         layers.IndependentCategorical(EVENT, num_bins=num_bins, rank=4, project=False),
     ]
     for layer in made:
@@ -213,7 +213,7 @@ def test_bad_parameters_are_refused():
     with pytest.raises(tf.errors.InvalidArgumentError, match="scale must be > 0"):
         vd.DiscretizedNormal(0.0, -1.0, num_bins=17, validate_args=True)
     with pytest.raises(ValueError, match="num_components"):
-        layers.DiscretizedLogisticMixture(EVENT, num_components=0)
+        layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=0)
     with pytest.raises(ValueError, match="rank"):
         layers.IndependentCategorical(EVENT, rank=0)
     with pytest.raises(ValueError, match="num_bins"):
@@ -235,7 +235,7 @@ def extreme_parameters(layer, rng):
     raw_scale = np.zeros(layer.num_params(), bool)
     if isinstance(layer, layers.IndependentDiscretizedNormal) and layer.scale == "per_pixel":
         raw_scale[layer.num_params() // 2:] = True  # means, then raw log-sigmas
-    elif isinstance(layer, layers.DiscretizedLogisticMixture):
+    elif isinstance(layer, layers.IndependentDiscretizedLogisticMixture):
         k = layer.num_components
         raw_scale.reshape(-1, 3 * k)[:, 2 * k:] = True  # per pixel: logits, locs, raw log-scales
     params[:, raw_scale] = rng.choice(EXTREME_RAW_LOG_SCALES, size=(4, int(raw_scale.sum())))
@@ -246,7 +246,7 @@ def extreme_parameters(layer, rng):
 @pytest.mark.parametrize("make", [
     lambda n: layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", min_scale=1e-3, num_bins=n, project=False),
     lambda n: layers.IndependentDiscretizedNormal(EVENT, scale=1e-3, num_bins=n, project=False),
-    lambda n: layers.DiscretizedLogisticMixture(EVENT, num_components=3, min_scale=1e-3, num_bins=n, project=False),
+    lambda n: layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=3, min_scale=1e-3, num_bins=n, project=False),
     lambda n: layers.IndependentCategorical(EVENT, num_bins=n, rank=None, project=False),
     lambda n: layers.IndependentCategorical(EVENT, num_bins=n, rank=3, project=False),
 ], ids=["normal_per_pixel", "normal_fixed_min", "logistic_mixture", "categorical_logits", "categorical_rank3"])
@@ -327,10 +327,10 @@ def test_params_size_and_num_bins():
     d = 784
     assert layers.IndependentDiscretizedNormal.params_size((28, 28, 1)) == d
     assert layers.IndependentDiscretizedNormal.params_size((28, 28, 1), scale="per_pixel") == 2 * d
-    assert layers.DiscretizedLogisticMixture.params_size((28, 28, 1), num_components=5) == 15 * d
+    assert layers.IndependentDiscretizedLogisticMixture.params_size((28, 28, 1), num_components=5) == 15 * d
     assert layers.IndependentCategorical.params_size((28, 28, 1), num_bins=256, rank=8) == 8 * d
     assert layers.IndependentCategorical.params_size((28, 28, 1), num_bins=256, rank=None) == 256 * d
-    for layer in (layers.IndependentDiscretizedNormal(EVENT, num_bins=17), layers.DiscretizedLogisticMixture(EVENT, num_bins=17),
+    for layer in (layers.IndependentDiscretizedNormal(EVENT, num_bins=17), layers.IndependentDiscretizedLogisticMixture(EVENT, num_bins=17),
                   layers.IndependentCategorical(EVENT, num_bins=17)):
         assert layer.num_bins == 17
         p = layer(tf.zeros((2, 5)))
@@ -348,7 +348,7 @@ def test_categorical_is_cheap_on_mnist():
 def test_ready_parameters_read_pixel_major_from_a_conv_output():
     """``(batch, H, W, C * P)`` from a conv decoder is the same as its flattened ``(batch, D * P)``."""
     rng = np.random.default_rng(0)
-    for layer in (layers.DiscretizedLogisticMixture(EVENT, num_components=2, num_bins=17, project=False),
+    for layer in (layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=2, num_bins=17, project=False),
                   layers.IndependentCategorical(EVENT, num_bins=17, rank=3, project=False)):
         per_pixel = layer.num_params() // 64
         conv = rng.normal(size=(2, 8, 8, per_pixel)).astype(np.float32)
@@ -356,7 +356,7 @@ def test_ready_parameters_read_pixel_major_from_a_conv_output():
         np.testing.assert_array_equal(layer(conv).log_prob(x).numpy(), layer(conv.reshape(2, -1)).log_prob(x).numpy())
         with pytest.raises(ValueError, match="parameters per"):
             layer(tf.zeros((2, 10)))
-    mixture = layers.DiscretizedLogisticMixture(EVENT, num_components=2, num_bins=17, project=False)
+    mixture = layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=2, num_bins=17, project=False)
     conv = rng.normal(size=(2, 8, 8, 6)).astype(np.float32)
     base = mixture(conv).distribution
     np.testing.assert_array_equal(base.logits.numpy()[0, 3, 4, 0], conv[0, 3, 4, 0:2])
@@ -386,7 +386,7 @@ def test_flat_event_view_applies_to_the_discretized_normal():
 
 LIKELIHOODS = {
     "normal": lambda: layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", num_bins=17),
-    "logistic_mixture": lambda: layers.DiscretizedLogisticMixture(EVENT, num_components=3, num_bins=17),
+    "logistic_mixture": lambda: layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=3, num_bins=17),
     "categorical": lambda: layers.IndependentCategorical(EVENT, num_bins=17, rank=4),
 }
 
@@ -480,10 +480,40 @@ def test_data_off_the_grid_are_refused_with_what_to_pass(digits):
     with pytest.raises(ValueError, match=r"not dequantized \(k \+ u\) / L data"):
         check_images(dequantized, layers.IndependentCategorical(EVENT, num_bins=17))
     with pytest.raises(ValueError, match=r"needs pixels in \[0, 1\]"):
-        check_images(digits * 16, layers.DiscretizedLogisticMixture(EVENT, num_bins=17))
-    check_images(digits, layers.DiscretizedLogisticMixture(EVENT, num_bins=17))
+        check_images(digits * 16, layers.IndependentDiscretizedLogisticMixture(EVENT, num_bins=17))
+    check_images(digits, layers.IndependentDiscretizedLogisticMixture(EVENT, num_bins=17))
     check_images((digits > 0.5).astype(np.float32), decoder)  # binary data are on every grid
     model = small_vae(layers.IndependentCategorical(EVENT, num_bins=256))
     model.compile(optimizer="adam")
     with pytest.raises(ValueError, match="num_bins=17"):
         model.fit(digits[:100], epochs=1, verbose=0)
+
+
+def test_a_file_naming_the_mixture_layer_by_its_old_name_still_loads(digits, tmp_path):
+    """The layer was `DiscretizedLogisticMixture` (the name of its distribution) before it became
+    `IndependentDiscretizedLogisticMixture`; files saved then name the old class."""
+    import json
+    import zipfile
+
+    model = small_vae(layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=2, num_bins=17))
+    model.compile(optimizer="adam")
+    model.fit(digits[:50], epochs=1, batch_size=50, verbose=0)
+    model.save(tmp_path / "new.keras")
+    with zipfile.ZipFile(tmp_path / "new.keras") as new, zipfile.ZipFile(tmp_path / "old.keras", "w") as old:
+        for item in new.infolist():
+            data = new.read(item.filename)
+            if item.filename == "config.json":
+                text = data.decode()
+                assert '"vae_tf>IndependentDiscretizedLogisticMixture"' in text
+                text = text.replace('"vae_tf>IndependentDiscretizedLogisticMixture"', '"vae_tf>DiscretizedLogisticMixture"')
+                text = text.replace('"class_name": "IndependentDiscretizedLogisticMixture"',
+                                    '"class_name": "DiscretizedLogisticMixture"')
+                json.loads(text)
+                data = text.encode()
+            old.writestr(item, data)
+    restored = keras.saving.load_model(tmp_path / "old.keras")
+    assert type(restored.likelihood) is layers.IndependentDiscretizedLogisticMixture
+    z = np.zeros((3, 4), np.float32)
+    np.testing.assert_array_equal(restored.decode(z).log_prob(digits[:3]).numpy(),
+                                  model.decode(z).log_prob(digits[:3]).numpy())
+    assert not hasattr(layers, "DiscretizedLogisticMixture")

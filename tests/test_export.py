@@ -41,7 +41,7 @@ LIKELIHOODS = {
     "continuous_bernoulli": lambda: vae_tf.layers.IndependentContinuousBernoulli(EVENT),
     # The digits are k / 16: 17 grey levels.
     "discretized_normal": lambda: vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", num_bins=17),
-    "discretized_logistic_mixture": lambda: vae_tf.layers.DiscretizedLogisticMixture(EVENT, num_components=3, num_bins=17),
+    "discretized_logistic_mixture": lambda: vae_tf.layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=3, num_bins=17),
     "categorical": lambda: vae_tf.layers.IndependentCategorical(EVENT, num_bins=17, rank=4),
 }
 DISCRETIZED = ("discretized_normal", "discretized_logistic_mixture", "categorical")

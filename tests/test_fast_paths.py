@@ -88,3 +88,15 @@ def test_independent_bernoulli_layer_uses_the_fast_bernoulli():
     px = vae_tf.layers.IndependentBernoulli((4, 4, 1))(tf.zeros((2, 16)))
     assert isinstance(px.distribution, vae_tf.distributions.FastBernoulli)
     assert isinstance(px.distribution, tfd.Bernoulli)
+
+
+def test_fast_bernoulli_bin_log_probs_are_the_log_probs_of_0_and_1():
+    logits = tf.constant([[-30.0, -1.5, 0.0, 2.0, 40.0]])
+    for dist in (vae_tf.distributions.FastBernoulli(logits=logits), vae_tf.distributions.FastBernoulli(probs=tf.sigmoid(logits))):
+        table = dist.bin_log_probs().numpy()
+        assert table.shape == (1, 5, 2)
+        expected = np.stack([dist.log_prob(tf.zeros_like(logits)).numpy(), dist.log_prob(tf.ones_like(logits)).numpy()], -1)
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(table[finite], expected[finite], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(tf.reduce_logsumexp(vae_tf.distributions.FastBernoulli(logits=logits).bin_log_probs(), -1),
+                               0.0, atol=1e-6)

@@ -6,7 +6,7 @@ Public API::
     vae_tf.layers                    IndependentNormal, IndependentBernoulli,
                                      IndependentContinuousBernoulli, DiagonalGaussianPosterior;
                                      discretized (exact for L-level images, x = k / (L - 1)):
-                                     IndependentDiscretizedNormal, DiscretizedLogisticMixture,
+                                     IndependentDiscretizedNormal, IndependentDiscretizedLogisticMixture,
                                      IndependentCategorical
     vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical;
                                      the standard normal prior, its KL, sampling/log-density fast paths

@@ -9,7 +9,7 @@ the real line, and the grid ``k / (L - 1)`` for a decoder over ``L`` levels (the
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.argument_checks import check_non_negative_number, check_positive_int  # noqa: F401  (re-exported)
+from vae_tf.argument_checks import check_non_negative_number
 from vae_tf.data.levels import GRID_TOLERANCE, fewest_levels, level_offsets
 from vae_tf.errors import InvalidInputError
 

@@ -13,7 +13,7 @@ from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
 from vae_tf.models.vae.registry import resolve_configs
 from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
-from vae_tf.validation import check_positive_int
+from vae_tf.argument_checks import check_positive_int
 
 #: IWAE with k samples costs k decoder passes per image: score this many test images by default.
 DEFAULT_IWAE_EXAMPLES = 1000

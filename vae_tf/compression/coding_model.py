@@ -28,7 +28,7 @@ from vae_tf.support import support_of
 #: the discretized layer that codes the same kind of image.
 _DISCRETIZED_INSTEAD = {
     "IndependentNormal": "IndependentDiscretizedNormal (the Gaussian integrated over each grey level)",
-    "IndependentContinuousBernoulli": "IndependentCategorical or DiscretizedLogisticMixture",
+    "IndependentContinuousBernoulli": "IndependentCategorical or IndependentDiscretizedLogisticMixture",
 }
 
 
@@ -47,16 +47,9 @@ def num_levels_of(likelihood):
 
 
 def level_log_probs(px):
-    """``log P(level j)`` for every value of ``p(x|z)``: ``(rows, *event_shape, L)`` float32.
-
-    Bernoulli: ``[log sigmoid(-l), log sigmoid(l)]`` from its logits ``l``; the discretized
-    distributions give theirs with ``bin_log_probs()``.
-    """
-    base = getattr(px, "distribution", px)
-    if hasattr(base, "bin_log_probs"):
-        return tf.cast(base.bin_log_probs(), tf.float32)
-    logits = tf.cast(base.logits, tf.float32)
-    return tf.stack([tf.math.log_sigmoid(-logits), tf.math.log_sigmoid(logits)], axis=-1)
+    """``log P(level j)`` for every value of ``p(x|z)``: ``(rows, *event_shape, L)`` float32 (``bin_log_probs()``
+    of the per-value distribution: the discretized ones over ``L`` levels, the Bernoulli over 0 and 1)."""
+    return tf.cast(getattr(px, "distribution", px).bin_log_probs(), tf.float32)
 
 
 def model_fingerprint(model):

@@ -7,7 +7,7 @@ finiteness, ``[0, 1]`` unless the decoder is a density on the real line, and for
 
 import tensorflow as tf
 
-from vae_tf.data.levels import GRID_TOLERANCE
+from vae_tf.distributions.bin_grid import on_grid_check
 from vae_tf.export.serving_elbo import elbo_outputs
 from vae_tf.support import support_of
 
@@ -47,11 +47,9 @@ class ServingGraph:
         if self.levels is not None:
             # A discretized decoder's log_prob would silently round an off-grid pixel to its nearest level.
             top = self.levels - 1
-            scaled = x * float(top)
             message = (f"the {type(self.model.likelihood).__name__} decoder (num_bins={self.levels}) needs "
                        f"pixels on the grid k / {top}, k = 0..{top}, not dequantized or rescaled values")
-            checks.append(tf.debugging.assert_less_equal(tf.abs(scaled - tf.round(scaled)), GRID_TOLERANCE,
-                                                         message=message))
+            checks.append(on_grid_check(x, self.levels, message))
         with tf.control_dependencies(checks):
             return tf.identity(x)
 

@@ -34,7 +34,7 @@ class VAEConfig:
         likelihood: continuous densities ``"gaussian"``, ``"continuous_bernoulli"``; ``"bernoulli"``;
             or distributions over the L grey levels ``"discretized_normal"``, ``"logistic_mixture"``,
             ``"categorical"`` (``vae_tf.layers`` ``IndependentDiscretizedNormal``,
-            ``DiscretizedLogisticMixture``, ``IndependentCategorical``).
+            ``IndependentDiscretizedLogisticMixture``, ``IndependentCategorical``).
         scale: (discretized) Gaussian sigma: a float, ``"learned"`` (one shared sigma),
             ``"per_pixel"``, or ``"keras_mse"`` (the sigma ``sqrt(D/2)`` that
             Keras' mean ``"mse"`` + KL implies). Ignored by the other likelihoods.
@@ -128,7 +128,7 @@ def build_likelihood(config, event_shape, num_levels=256):
     if config.likelihood == "continuous_bernoulli":
         return layers.IndependentContinuousBernoulli(event_shape)
     if config.likelihood == "logistic_mixture":
-        return layers.DiscretizedLogisticMixture(event_shape, num_bins=int(num_levels))
+        return layers.IndependentDiscretizedLogisticMixture(event_shape, num_bins=int(num_levels))
     if config.likelihood == "categorical":
         return layers.IndependentCategorical(event_shape, num_bins=int(num_levels))
     sigma = config.sigma(event_shape)

@@ -12,14 +12,14 @@ import keras
 
 from losses import NegativeLogLikelihood
 from losses.reduction import scale_for_replicas
-from vae_tf.distributions import reparameterized_sample, standard_normal_prior
-from vae_tf.distributions import diagonal_gaussian_kl  # noqa: F401  (re-exported by vae_tf.models.vae)
 from vae_tf import evaluation
-from vae_tf.layers import DiagonalGaussianPosterior
-from vae_tf.objectives import check_log_density_loss, get_objective, reconstruction_loss_for
+from vae_tf.argument_checks import check_positive_int
 from vae_tf.callbacks.beta_logger import with_beta_logger
 from vae_tf.callbacks.step_counting_progbar import with_step_counting_progress_bar
-from vae_tf.validation import check_beta, check_images, check_positive_int, check_sample_weight
+from vae_tf.distributions import reparameterized_sample, standard_normal_prior
+from vae_tf.layers import DiagonalGaussianPosterior
+from vae_tf.objectives import check_log_density_loss, get_objective, reconstruction_loss_for
+from vae_tf.validation import check_beta, check_images, check_sample_weight
 
 tfd = tfp.distributions
 
