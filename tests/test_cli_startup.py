@@ -54,3 +54,17 @@ def test_import_vae_tf_is_lazy_and_registers_with_keras(tmp_path):
             "print(type(m).__name__)\n")
     loaded = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, env=env, timeout=300)
     assert loaded.returncode == 0 and loaded.stdout.strip() == "VAE", loaded.stderr[-2000:]
+
+
+@pytest.mark.parametrize("imports", ["import vae_tf; import keras", "import vae_tf; import tensorflow; import keras",
+                                     "import vae_tf; import tensorflow_probability; import keras",
+                                     "import keras; import vae_tf"])
+def test_vae_tf_classes_are_registered_whatever_is_imported_after_it(imports):
+    env = {k: v for k, v in os.environ.items() if k not in ("VAE_TF_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
+    env["PYTHONPATH"] = os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])
+    code = f"{imports}\nprint('vae_tf>VAE' in keras.saving.get_custom_objects())"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.stdout.strip() == "True", result.stderr[-2000:]
+    if imports.startswith("import vae_tf"):
+        # TensorFlow loaded after vae_tf, by whoever: its C++ start-up lines are held back.
+        assert result.stderr == "", result.stderr[-2000:]

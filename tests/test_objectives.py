@@ -125,6 +125,39 @@ def test_iwae_loss_is_the_negative_bound(binary_digits):
     assert float(tf.reduce_mean(bound)) >= float(tf.reduce_mean(log_w))
 
 
+def test_the_one_sample_bound_itself_is_the_elbo(binary_digits):
+    """IWAEBound(1), called directly (get_objective runs k = 1 as ELBO), is the one-sample ELBO on the same draw:
+    ``-(log p(x|z) + log p(z) - log q(z|x))``, the ELBO with the KL estimated from that z; its reported terms
+    are the ELBO's."""
+    x = tf.constant(binary_digits[:40])
+    model = fixed_noise_model(1, binary_digits[:40])
+    bound = vae_tf.objectives.IWAEBound(1)(model, x, x)
+    elbo = vae_tf.objectives.ELBO()(model, x, x)
+    np.testing.assert_allclose(bound.reconstruction_nll.numpy(), elbo.reconstruction_nll.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(bound.kl.numpy(), elbo.kl.numpy(), rtol=1e-6)
+    q = model.encode(x)
+    z = model.sample_latent(q, x)
+    terms = vae_tf.objectives.elbo_terms(model, x, q, z)
+    one_sample = terms.log_px + model.prior().log_prob(z) - q.log_prob(z)
+    assert float(bound.loss) == pytest.approx(-float(tf.reduce_mean(one_sample)), rel=1e-5)
+    # The ELBO objective is the same with the analytic KL: E_z[log q(z|x) - log p(z)] = KL.
+    assert float(elbo.loss) == pytest.approx(-float(tf.reduce_mean(terms.elbo)), rel=1e-5)
+
+
+def test_the_bound_rises_with_k_towards_log_p(binary_digits):
+    """E[L_k] is non-decreasing in k and below log p(x) (Burda et al., 2015, theorem 1), on a fixed model."""
+    x = tf.constant(binary_digits[:20])
+    model = make_vae(seed=2)
+    model.compile(optimizer="adam", jit_compile=False)
+    model.fit(binary_digits, epochs=3, batch_size=50, verbose=0)
+    means = {}
+    for k in (1, 4, 32):
+        objective = vae_tf.objectives.IWAEBound(k)
+        means[k] = np.mean([-float(objective(model, x, x).loss) for _ in range(30)])
+    log_p = float(np.mean(vae_tf.evaluation.iwae_log_likelihood(model, binary_digits[:20], k=2000, seed=1)))
+    assert means[1] < means[4] < means[32] <= log_p + 0.05, (means, log_p)
+
+
 @pytest.mark.parametrize("likelihood, binarize", [
     (lambda: vae_tf.layers.IndependentNormal(EVENT, scale="learned"), False),
     (lambda: vae_tf.layers.IndependentNormal(EVENT, scale="per_pixel"), False),

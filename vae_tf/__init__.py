@@ -25,8 +25,9 @@ Public API::
     vae_tf.support                   what a decoder is over (binary, L levels, [0, 1], the real line)
 
 ``import vae_tf`` is lazy: a name is imported when first used, so the command line's ``--help``
-answers without loading TensorFlow. TensorFlow's C++ start-up lines are held back when vae_tf
-loads it (``VAE_TF_VERBOSE=1`` shows them). Keras-serializable classes are registered as soon as
+answers without loading TensorFlow. TensorFlow's C++ start-up lines are held back whenever
+TensorFlow is loaded after ``import vae_tf``, by vae_tf or by the program (``VAE_TF_VERBOSE=1``
+shows them). Keras-serializable classes are registered as soon as
 Keras is imported, so ``keras.saving.load_model`` finds them after ``import vae_tf``.
 """
 
@@ -42,7 +43,7 @@ _PUBLIC = {
     "VAE": ("vae_tf.models", "VAE"),
     "bits_per_dim": ("vae_tf.evaluation.bits_per_dim", None),
     "callbacks": ("vae_tf.callbacks", None),
-    "compare": ("vae_tf.compare", "compare"),
+    "compare": ("vae_tf.compare", None),  # the package, callable as compare(...)
     "compression": ("vae_tf.compression", None),
     "data": ("vae_tf.data", None),
     "diagonal_gaussian_kl": ("vae_tf.distributions", "diagonal_gaussian_kl"),
@@ -82,29 +83,45 @@ class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "keras":
             return None
-        sys.meta_path.remove(self)  # one shot; the real finders find keras below
-        spec = importlib.util.find_spec("keras")
+        if getattr(self, "_searching", False):
+            return None
+        # Not removed yet: a look-up such as importlib.util.find_spec("keras") (TensorFlow probes for keras)
+        # also comes here, and the real import must still find this finder.
+        self._searching = True
+        try:
+            spec = importlib.util.find_spec("keras")
+        finally:
+            self._searching = False
         if spec is None or spec.loader is None:
             return spec
-        loader = spec.loader
+        loader, finder = spec.loader, self
 
         class _Loader(importlib.abc.Loader):
             def create_module(self, spec):
                 return loader.create_module(spec)
 
             def exec_module(self, module):
+                if finder in sys.meta_path:
+                    sys.meta_path.remove(finder)  # one shot
                 loader.exec_module(module)
-                from vae_tf.serializables import register_all
-
-                register_all()
+                # Keras is often imported from inside TensorFlow's own import: register once both are complete.
+                _tensorflow_startup.after_tensorflow_loads(_register_all)
 
         spec.loader = _Loader()
         return spec
 
 
-if "keras" in sys.modules:
-    from vae_tf.serializables import register_all as _register_all
+from vae_tf import tensorflow_startup as _tensorflow_startup  # noqa: E402  (standard library only)
 
+
+def _register_all():
+    from vae_tf.serializables import register_all
+
+    register_all()
+
+
+_tensorflow_startup.hold_back_later_tensorflow_start_up()
+if "keras" in sys.modules:
     _register_all()
 elif not any(isinstance(finder, _RegisterAfterKeras) for finder in sys.meta_path):
     sys.meta_path.insert(0, _RegisterAfterKeras())

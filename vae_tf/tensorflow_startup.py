@@ -14,6 +14,8 @@ Standard library only: it must run before TensorFlow is imported.
 """
 
 import contextlib
+import importlib.abc
+import importlib.util
 import os
 import sys
 import tempfile
@@ -54,26 +56,116 @@ def import_tensorflow_quietly():
     Does nothing special when TensorFlow is already imported or ``VAE_TF_VERBOSE`` is set.
     ``TF_CPP_MIN_LOG_LEVEL`` defaults to 2 (C++ errors only) for the rest of the run.
     """
-    global _held_text
     if "tensorflow" in sys.modules or verbose_from_env():
         return
+    with _holding_startup_output():  # (the finder below does not hold again: _holding is set)
+        import tensorflow as tf
+
+        # Device discovery is where cuInit fails on a machine without a GPU; it does not
+        # create the runtime, so thread and device settings made later still apply.
+        tf.config.list_physical_devices()
+        import keras  # noqa: F401
+        import tensorflow_probability  # noqa: F401
+
+
+_holding = False
+
+
+@contextlib.contextmanager
+def _holding_startup_output():
+    """Holds descriptor 2 and the Python warnings for the block; what was written is kept for replay.
+
+    Nothing is lost on failure: if the block raises, the held output is written first.
+    """
+    global _held_text, _holding
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _holding = True
     try:
         with _descriptor_2_held() as written, warnings.catch_warnings(record=True) as caught:
             try:
-                import tensorflow as tf
-
-                # Device discovery is where cuInit fails on a machine without a GPU; it does not
-                # create the runtime, so thread and device settings made later still apply.
-                tf.config.list_physical_devices()
-                import keras  # noqa: F401
-                import tensorflow_probability  # noqa: F401
+                yield
             finally:
                 _held_text += written()
                 _held_warnings.extend(caught)
     except BaseException:
         _write_held(sys.stderr)
         raise
+    finally:
+        _holding = False
+
+
+#: Called once TensorFlow has finished loading (see :func:`after_tensorflow_loads`).
+_after_load = []
+#: True while the finder below runs TensorFlow's module (``sys.modules`` already holds it then).
+_tensorflow_loading = False
+
+
+def after_tensorflow_loads(callback):
+    """Calls ``callback()`` once TensorFlow is fully imported: now if it is, else right after its import ends."""
+    if "tensorflow" in sys.modules and not _tensorflow_loading:
+        callback()
+    else:
+        _after_load.append(callback)
+
+
+def _run_after_load():
+    while _after_load:
+        _after_load.pop(0)()
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Makes a later ``import tensorflow``, by whoever, quiet as :func:`import_tensorflow_quietly` is,
+    and runs the :func:`after_tensorflow_loads` callbacks when it ends."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "tensorflow" or _holding:
+            return None
+        if getattr(self, "_searching", False):
+            return None
+        # Not removed yet: a look-up such as importlib.util.find_spec("tensorflow") (TensorFlow probes for keras)
+        # also comes here, and the real import must still find this finder.
+        self._searching = True
+        try:
+            spec = importlib.util.find_spec("tensorflow")
+        finally:
+            self._searching = False
+        if spec is None or spec.loader is None:
+            return spec
+        loader, finder = spec.loader, self
+
+        class _Loader(importlib.abc.Loader):
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                global _tensorflow_loading
+                if finder in sys.meta_path:
+                    sys.meta_path.remove(finder)  # one shot
+                _tensorflow_loading = True
+                try:
+                    if verbose_from_env():
+                        loader.exec_module(module)
+                    else:
+                        with _holding_startup_output():
+                            loader.exec_module(module)
+                            module.config.list_physical_devices()
+                finally:
+                    _tensorflow_loading = False
+                # TensorFlow's module has run to its end, and what it imported meanwhile (keras) is complete.
+                _run_after_load()
+
+        spec.loader = _Loader()
+        return spec
+
+
+def hold_back_later_tensorflow_start_up():
+    """From now on, the first ``import tensorflow`` (in any module: ``import keras`` too) is quiet.
+
+    ``import vae_tf`` calls it, so a program's TensorFlow start-up lines are held back whatever it
+    imports after vae_tf (``VAE_TF_VERBOSE=1`` still shows them). Does nothing once TensorFlow is loaded.
+    """
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
 
 
 def set_absl_verbosity(verbose):
