@@ -1,11 +1,9 @@
 """vae_tf.compare on tiny data, every default configuration: the files, the ranking by bits/dim, the NLL = BCE
 rows, the learning curves."""
 
-import ast
 import csv
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -124,22 +122,6 @@ def test_validation_curves_go_down(run):
         curve = r["history"]["val_bits_per_dim"] or r["history"]["val_reconstruction_nll"]
         assert len(curve) == 5
         assert curve[-1] < curve[0], r["name"]
-
-
-def test_training_and_compare_do_not_import_each_other():
-    root = Path(vae_tf.__file__).parent
-
-    def imported(package):
-        names = set()
-        for path in (root / package).glob("*.py"):
-            for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.ImportFrom) and node.module:
-                    names.add(node.module)
-                elif isinstance(node, ast.Import):
-                    names.update(a.name for a in node.names)
-        return names
-
-    assert not any(m.startswith("vae_tf.compare") for m in imported("training"))
 
 
 def test_unknown_config_lists_valid_names():

@@ -32,9 +32,11 @@ Keras is imported, so ``keras.saving.load_model`` finds them after ``import vae_
 """
 
 import importlib
-import importlib.abc
-import importlib.util
 import sys
+
+# Standard library only: importing vae_tf stays quick.
+from vae_tf import tensorflow_startup as _tensorflow_startup
+from vae_tf.import_hooks import around_first_import as _around_first_import
 
 __version__ = "0.1.0"
 
@@ -63,9 +65,7 @@ __all__ = sorted(_PUBLIC)
 def __getattr__(name):
     if name not in _PUBLIC:
         raise AttributeError(f"module 'vae_tf' has no attribute {name!r}")
-    from vae_tf import tensorflow_startup
-
-    tensorflow_startup.import_tensorflow_quietly()
+    _tensorflow_startup.import_tensorflow_quietly()
     module_name, attribute = _PUBLIC[name]
     module = importlib.import_module(module_name)
     value = module if attribute is None else getattr(module, attribute)
@@ -77,51 +77,20 @@ def __dir__():
     return sorted(set(globals()) | set(_PUBLIC))
 
 
-class _RegisterAfterKeras(importlib.abc.MetaPathFinder):
-    """Runs :func:`vae_tf.serializables.register_all` right after the ``keras`` module has been imported."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "keras":
-            return None
-        if getattr(self, "_searching", False):
-            return None
-        # Not removed yet: a look-up such as importlib.util.find_spec("keras") (TensorFlow probes for keras)
-        # also comes here, and the real import must still find this finder.
-        self._searching = True
-        try:
-            spec = importlib.util.find_spec("keras")
-        finally:
-            self._searching = False
-        if spec is None or spec.loader is None:
-            return spec
-        loader, finder = spec.loader, self
-
-        class _Loader(importlib.abc.Loader):
-            def create_module(self, spec):
-                return loader.create_module(spec)
-
-            def exec_module(self, module):
-                if finder in sys.meta_path:
-                    sys.meta_path.remove(finder)  # one shot
-                loader.exec_module(module)
-                # Keras is often imported from inside TensorFlow's own import: register once both are complete.
-                _tensorflow_startup.after_tensorflow_loads(_register_all)
-
-        spec.loader = _Loader()
-        return spec
-
-
-from vae_tf import tensorflow_startup as _tensorflow_startup  # noqa: E402  (standard library only)
-
-
 def _register_all():
     from vae_tf.serializables import register_all
 
     register_all()
 
 
+def _register_after_keras(execute, module):
+    execute()
+    # Keras is often imported from inside TensorFlow's own import: register once both are complete.
+    _tensorflow_startup.after_tensorflow_loads(_register_all)
+
+
 _tensorflow_startup.hold_back_later_tensorflow_start_up()
 if "keras" in sys.modules:
     _register_all()
-elif not any(isinstance(finder, _RegisterAfterKeras) for finder in sys.meta_path):
-    sys.meta_path.insert(0, _RegisterAfterKeras())
+else:
+    _around_first_import("keras", _register_after_keras)

@@ -14,12 +14,12 @@ Standard library only: it must run before TensorFlow is imported.
 """
 
 import contextlib
-import importlib.abc
-import importlib.util
 import os
 import sys
 import tempfile
 import warnings
+
+from vae_tf.import_hooks import around_first_import
 
 #: Set to 1 (or true/yes/on) to see TensorFlow's start-up lines and log warnings as TensorFlow prints them.
 VERBOSE_ENV = "VAE_TF_VERBOSE"
@@ -96,7 +96,7 @@ def _holding_startup_output():
 
 #: Called once TensorFlow has finished loading (see :func:`after_tensorflow_loads`).
 _after_load = []
-#: True while the finder below runs TensorFlow's module (``sys.modules`` already holds it then).
+#: True while TensorFlow's module runs (through :func:`_quiet_first_import`; ``sys.modules`` already holds it then).
 _tensorflow_loading = False
 
 
@@ -113,49 +113,22 @@ def _run_after_load():
         _after_load.pop(0)()
 
 
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Makes a later ``import tensorflow``, by whoever, quiet as :func:`import_tensorflow_quietly` is,
-    and runs the :func:`after_tensorflow_loads` callbacks when it ends."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != "tensorflow" or _holding:
-            return None
-        if getattr(self, "_searching", False):
-            return None
-        # Not removed yet: a look-up such as importlib.util.find_spec("tensorflow") (TensorFlow probes for keras)
-        # also comes here, and the real import must still find this finder.
-        self._searching = True
-        try:
-            spec = importlib.util.find_spec("tensorflow")
-        finally:
-            self._searching = False
-        if spec is None or spec.loader is None:
-            return spec
-        loader, finder = spec.loader, self
-
-        class _Loader(importlib.abc.Loader):
-            def create_module(self, spec):
-                return loader.create_module(spec)
-
-            def exec_module(self, module):
-                global _tensorflow_loading
-                if finder in sys.meta_path:
-                    sys.meta_path.remove(finder)  # one shot
-                _tensorflow_loading = True
-                try:
-                    if verbose_from_env():
-                        loader.exec_module(module)
-                    else:
-                        with _holding_startup_output():
-                            loader.exec_module(module)
-                            module.config.list_physical_devices()
-                finally:
-                    _tensorflow_loading = False
-                # TensorFlow's module has run to its end, and what it imported meanwhile (keras) is complete.
-                _run_after_load()
-
-        spec.loader = _Loader()
-        return spec
+def _quiet_first_import(execute, module):
+    """How a later ``import tensorflow`` runs: quiet as :func:`import_tensorflow_quietly` is (unless it is that
+    function importing, or ``VAE_TF_VERBOSE`` is set), then the :func:`after_tensorflow_loads` callbacks."""
+    global _tensorflow_loading
+    _tensorflow_loading = True
+    try:
+        if _holding or verbose_from_env():
+            execute()
+        else:
+            with _holding_startup_output():
+                execute()
+                module.config.list_physical_devices()
+    finally:
+        _tensorflow_loading = False
+    # TensorFlow's module has run to its end, and what it imported meanwhile (keras) is complete.
+    _run_after_load()
 
 
 def hold_back_later_tensorflow_start_up():
@@ -164,8 +137,7 @@ def hold_back_later_tensorflow_start_up():
     ``import vae_tf`` calls it, so a program's TensorFlow start-up lines are held back whatever it
     imports after vae_tf (``VAE_TF_VERBOSE=1`` still shows them). Does nothing once TensorFlow is loaded.
     """
-    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _QuietTensorFlowImport())
+    around_first_import("tensorflow", _quiet_first_import)
 
 
 def set_absl_verbosity(verbose):

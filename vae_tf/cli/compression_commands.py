@@ -1,14 +1,13 @@
 """``vae-tf compress`` and ``vae-tf decompress``: a VAE as a lossless image codec, from the command line."""
 
-import math
 import os
-import tempfile
 import time
 import zipfile
 
 import numpy as np
 
 from vae_tf.cli.argument_types import existing_file, keras_file, non_negative_int, positive_int, seed
+from vae_tf.atomic_files import write_atomically
 from vae_tf.cli.model_files import load_vae
 from vae_tf.errors import BadImagesError, CompressedFileError, UserInputError
 
@@ -66,34 +65,23 @@ def load_images(path, key=None):
         raise BadImagesError(f"Cannot read {path!r} as a NumPy .npz ({type(err).__name__}: {err}).") from None
 
 
-def write_atomically(path, write):
-    """Calls ``write(file)`` on a temporary file next to ``path``, then renames it: no partial output."""
+def write_output(path, write):
+    """:func:`vae_tf.atomic_files.write_atomically`, with a one-line error when the directory does not exist."""
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise UserInputError(f"Cannot write {path!r}: the directory {directory!r} does not exist.")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def _bits_per_dim(log_likelihood_nats, num_dims):
-    """``-mean log p / (D ln 2)``."""
-    return -float(np.mean(log_likelihood_nats)) / (num_dims * math.log(2))
+    write_atomically(path, write)
 
 
 def _model_rates(model, levels, num_levels, k):
     """``(-ELBO, IWAE)`` bits/dim of the model on integer images (IWAE None when k == 0)."""
+    from vae_tf.evaluation import elbo, iwae_log_likelihood, nats_to_bits_per_dim
+
     x = (levels.astype(np.float32) / np.float32(num_levels - 1)).reshape((-1,) + tuple(model.event_shape))
     d = int(np.prod(model.event_shape))
-    elbo = _bits_per_dim(model.elbo(x), d)
-    iwae = _bits_per_dim(model.iwae_log_likelihood(x, k=k, verbose=1), d) if k > 0 else None
-    return elbo, iwae
+    neg_elbo = float(nats_to_bits_per_dim(np.mean(elbo(model, x)), d))
+    iwae = float(nats_to_bits_per_dim(np.mean(iwae_log_likelihood(model, x, k=k, verbose=1)), d)) if k > 0 else None
+    return neg_elbo, iwae
 
 
 def _print_rates(file_bits_per_dim, elbo, iwae, k):
@@ -118,7 +106,7 @@ def run_compress_command(args):
                                           seed=args.seed, name=name, verbose=1)
     except BadImagesError as err:
         raise BadImagesError(f"{args.images}[{name!r}]: {err}") from None
-    write_atomically(args.out, lambda f: f.write(data))
+    write_output(args.out, lambda f: f.write(data))
     print(f"Wrote {args.out}: {stats.file_bytes} bytes for {stats.count} images ({stats.num_dims} values) in "
           f"{stats.seconds:.1f} s ({1000 * stats.seconds / stats.count:.2f} ms/image)")
     print(f"  overhead: header {stats.header_bytes} bytes, initial random bits {stats.seed_bits}, "
@@ -150,7 +138,7 @@ def run_decompress_command(args):
     start = time.perf_counter()
     images = decompress(model, data, verbose=1, source=repr(args.compressed))
     seconds = time.perf_counter() - start
-    write_atomically(args.out, lambda f: np.savez(f, **{header.name: images}))
+    write_output(args.out, lambda f: np.savez(f, **{header.name: images}))
     num_dims = header.count * int(np.prod(header.event_shape))
     print(f"Wrote {args.out}[{header.name!r}]: {images.shape} {images.dtype}, {header.count} images decoded in "
           f"{seconds:.1f} s ({1000 * seconds / header.count:.2f} ms/image); checksums match")

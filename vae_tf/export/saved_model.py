@@ -1,11 +1,10 @@
 """Writing a :class:`vae_tf.VAE` as a SavedModel that TensorFlow Serving loads."""
 
 import os
-import shutil
-import uuid
 
 import keras
 
+from vae_tf.atomic_files import atomic_directory
 from vae_tf.export.serving_graph import ServingGraph
 from vae_tf.export.signatures import input_signatures
 from vae_tf.models import VAE
@@ -42,19 +41,8 @@ def export_saved_model(model, path):
     for name, signature in input_signatures(model).items():
         archive.add_endpoint(name, getattr(graph, name), input_signature=signature)
 
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    # os.mkdir honours the umask (mkdtemp would make it 0700): the server may run as another user.
-    staging = os.path.join(parent, f".{os.path.basename(path)}.tmp-{uuid.uuid4().hex}")
-    os.mkdir(staging)
-    try:
+    with atomic_directory(path) as staging:
         archive.write_out(staging, verbose=False)
-        if os.path.isdir(path):
-            os.rmdir(path)  # empty, checked above
-        os.rename(staging, path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return path
 
 

@@ -2,27 +2,23 @@
 
 import json
 import os
-import tempfile
+
+from vae_tf.atomic_files import atomic_path
+from vae_tf.errors import InvalidInputError
+
 
 def save_model_atomically(model, path):
-    """``model.save(path)`` through a temporary file in the same directory and ``os.replace``.
+    """``model.save(path)`` through a temporary file in the same directory (:mod:`vae_tf.atomic_files`).
 
-    ``os.replace`` is atomic on one file system, so ``path`` holds either the previous
-    model or the complete new one, never a partial zip, whenever the process dies.
+    ``path`` holds either the previous model or the complete new one, never a partial zip, whenever
+    the process dies; the file gets the user's umask, as ``open()`` would give it.
     """
     path = os.fspath(path)
     if not path.endswith(".keras"):
-        raise ValueError(f"A Keras model file must end in .keras, got {path!r}.")
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".keras")
-    os.close(fd)
-    try:
+        raise InvalidInputError(f"A Keras model file must end in .keras, got {path!r}.")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

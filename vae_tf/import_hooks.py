@@ -1,0 +1,54 @@
+"""Running code around the first import of another package (TensorFlow, Keras), whoever imports it. Standard library only.
+
+``import vae_tf`` is lazy, so what it used to do on import (hold back TensorFlow's start-up lines,
+register its Keras classes) happens when the program later imports TensorFlow or Keras itself.
+"""
+
+import importlib.abc
+import importlib.util
+import sys
+
+
+class _FirstImportHook(importlib.abc.MetaPathFinder):
+    """Finds ``name`` as the other finders do, but executes it through ``around(execute, module)``; one shot."""
+
+    def __init__(self, name, around):
+        self.name, self.around, self._searching = name, around, False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name or self._searching:
+            return None
+        # Not removed yet: a look-up such as importlib.util.find_spec("keras") (TensorFlow probes for keras)
+        # also comes here, and the real import must still meet this hook.
+        self._searching = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._searching = False
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _AroundLoader(spec.loader, self)
+        return spec
+
+
+class _AroundLoader(importlib.abc.Loader):
+    def __init__(self, loader, hook):
+        self.loader, self.hook = loader, hook
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        if self.hook in sys.meta_path:
+            sys.meta_path.remove(self.hook)
+        self.hook.around(lambda: self.loader.exec_module(module), module)
+
+
+def around_first_import(name, around):
+    """Executes the first later import of module ``name`` as ``around(execute, module)`` (``execute()`` runs it).
+
+    Does nothing when ``name`` is already imported or a hook for it is already installed.
+    """
+    if name in sys.modules or any(isinstance(f, _FirstImportHook) and f.name == name for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _FirstImportHook(name, around))
