@@ -144,6 +144,23 @@ def test_the_one_sample_bound_itself_is_the_elbo(binary_digits):
     assert float(elbo.loss) == pytest.approx(-float(tf.reduce_mean(terms.elbo)), rel=1e-5)
 
 
+def test_the_five_sample_bound_itself_matches_tfp(binary_digits):
+    """IWAEBound(5), called directly, is ``logsumexp_i [log p(x|z_i) + log p(z_i) - log q(z_i|x)] - log 5`` on
+    fixed draws z_i, each density taken from the TFP distributions the model returns."""
+    k = 5
+    x = tf.constant(binary_digits[:40])
+    model = fixed_noise_model(k, binary_digits[:40])
+    bound = vae_tf.objectives.IWAEBound(k)(model, x, x)
+    q = model.encode(x)
+    z = q.mean() + q.stddev() * model.eps  # (k, B, L): the draws the bound sees
+    log_w = tf.stack([model.decode(z[i]).log_prob(x) + model.prior().log_prob(z[i]) - q.log_prob(z[i])
+                      for i in range(k)])
+    per_example = tf.reduce_logsumexp(log_w, axis=0) - math.log(k)
+    assert float(bound.loss) == pytest.approx(-float(tf.reduce_mean(per_example)), rel=1e-5)
+    # Not the one-sample ELBO in disguise: the k draws differ, so the bound differs from each single-draw value.
+    assert not np.allclose(per_example.numpy(), log_w[0].numpy(), rtol=1e-3)
+
+
 def test_the_bound_rises_with_k_towards_log_p(binary_digits):
     """E[L_k] is non-decreasing in k and below log p(x) (Burda et al., 2015, theorem 1), on a fixed model."""
     x = tf.constant(binary_digits[:20])
