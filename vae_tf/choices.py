@@ -6,6 +6,8 @@ import them from here (the data sources, the objectives, the schedules, the conf
 registry, which checks at import that its configurations are exactly :data:`CONFIG_NAMES`).
 """
 
+#: The environment variable naming a directory of local dataset files, ``<name>.npz`` (``vae_tf.data``).
+DATA_DIR_ENV = "VAE_TF_DATA_DIR"
 #: Named datasets (``vae_tf.data.load_dataset``).
 DATASETS = ("digits", "mnist", "fashion_mnist", "binarized_mnist")
 #: Values of ``VAE(objective=...)`` and ``vae-tf train --objective``.

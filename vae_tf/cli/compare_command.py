@@ -3,9 +3,8 @@
 import argparse
 import os
 
-from vae_tf.choices import CONFIG_NAMES, DATASETS
+from vae_tf.choices import CONFIG_NAMES, DATA_DIR_ENV, DATASETS
 from vae_tf.cli.argument_types import directory, name_list, npz_file, positive_int, seed
-from vae_tf.data.sources import DATA_DIR_ENV
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": 10, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,

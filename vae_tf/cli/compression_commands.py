@@ -4,8 +4,6 @@ import os
 import time
 import zipfile
 
-import numpy as np
-
 from vae_tf.cli.argument_types import existing_file, keras_file, non_negative_int, positive_int, seed
 from vae_tf.atomic_files import write_atomically
 from vae_tf.cli.model_files import load_vae
@@ -45,6 +43,8 @@ def _add_k(p):
 
 def load_images(path, key=None):
     """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array."""
+    import numpy as np  # here, not at the top: the parser path stays standard library only
+
     if not os.path.isfile(path):
         raise BadImagesError(f"Images file {path!r} does not exist.")
     try:
@@ -75,6 +75,8 @@ def write_output(path, write):
 
 def _model_rates(model, levels, num_levels, k):
     """``(-ELBO, IWAE)`` bits/dim of the model on integer images (IWAE None when k == 0)."""
+    import numpy as np
+
     from vae_tf.evaluation import elbo, iwae_log_likelihood, nats_to_bits_per_dim
 
     x = (levels.astype(np.float32) / np.float32(num_levels - 1)).reshape((-1,) + tuple(model.event_shape))
@@ -92,6 +94,8 @@ def _print_rates(file_bits_per_dim, elbo, iwae, k):
 
 
 def run_compress_command(args):
+    import numpy as np
+
     from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats
 
     latent_bits = DEFAULT_LATENT_BITS if args.latent_bits is None else args.latent_bits
@@ -125,6 +129,8 @@ def _num_levels(model):
 
 
 def run_decompress_command(args):
+    import numpy as np
+
     from vae_tf.compression import decompress
 
     if not os.path.isfile(args.compressed):

@@ -18,13 +18,12 @@ import zipfile
 
 import numpy as np
 
-from vae_tf.choices import DATASETS
+from vae_tf.choices import DATA_DIR_ENV, DATASETS
 from vae_tf.errors import BadDatasetFileError, DatasetUnavailableError
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 #: The layout of Larochelle's binarized MNIST: its own validation split, no labels.
 SPLIT_NPZ_KEYS = ("x_train", "x_valid", "x_test")
-DATA_DIR_ENV = "VAE_TF_DATA_DIR"
 #: The digits have no official split: the last 297 images are the test set (1500 remain to train).
 DIGITS_TEST_SIZE = 297
 #: The digits' pixels are integers 0..16.
