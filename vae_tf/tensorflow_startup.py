@@ -5,10 +5,11 @@ file descriptor 2 (the oneDNN notice, "Could not find cuda drivers", a failed
 ``cuInit``, absl's "All log messages before absl::InitializeLog()"): the absl lines
 come before TensorFlow reads ``TF_CPP_MIN_LOG_LEVEL``, so only redirecting the
 descriptor silences them. :func:`import_tensorflow_quietly` does that for the import
-and the device discovery, and keeps what was written (and the Python warnings
-raised meanwhile) for :func:`replay_startup_output`: ``vae-tf --verbose`` prints it.
-``VAE_TF_VERBOSE=1`` turns all of this off: TensorFlow then prints as it always does.
-Nothing is lost on failure: if the import raises, the held output is written first.
+and the device discovery, and so does any later ``import tensorflow`` once
+:func:`hold_back_later_tensorflow_start_up` has run (``import vae_tf`` runs it).
+``VAE_TF_VERBOSE=1`` (``vae-tf --verbose`` sets it) turns all of this off: TensorFlow then
+prints as it always does. Nothing is lost on failure: if the import raises, the held
+output (and the Python warnings raised meanwhile) is written first.
 
 Standard library only: it must run before TensorFlow is imported.
 """
@@ -24,8 +25,6 @@ from vae_tf.import_hooks import around_first_import
 #: Set to 1 (or true/yes/on) to see TensorFlow's start-up lines and log warnings as TensorFlow prints them.
 VERBOSE_ENV = "VAE_TF_VERBOSE"
 
-_held_text = ""
-_held_warnings = []
 
 
 def verbose_from_env():
@@ -73,22 +72,22 @@ _holding = False
 
 @contextlib.contextmanager
 def _holding_startup_output():
-    """Holds descriptor 2 and the Python warnings for the block; what was written is kept for replay.
+    """Holds descriptor 2 and the Python warnings for the block, and drops them when it succeeds.
 
     Nothing is lost on failure: if the block raises, the held output is written first.
     """
-    global _held_text, _holding
+    global _holding
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _holding = True
+    held = ["", []]
     try:
         with _descriptor_2_held() as written, warnings.catch_warnings(record=True) as caught:
             try:
                 yield
             finally:
-                _held_text += written()
-                _held_warnings.extend(caught)
+                held[:] = [written(), list(caught)]
     except BaseException:
-        _write_held(sys.stderr)
+        _write_held(sys.stderr, *held)
         raise
     finally:
         _holding = False
@@ -153,19 +152,9 @@ def set_absl_verbosity(verbose):
         absl_logging.set_verbosity(absl_logging.WARNING if verbose else absl_logging.ERROR)
 
 
-def _write_held(stream):
-    if _held_text:
-        stream.write(_held_text if _held_text.endswith("\n") else _held_text + "\n")
-    for w in _held_warnings:
+def _write_held(stream, text, caught):
+    if text:
+        stream.write(text if text.endswith("\n") else text + "\n")
+    for w in caught:
         stream.write(warnings.formatwarning(w.message, w.category, w.filename, w.lineno, w.line))
     stream.flush()
-
-
-def replay_startup_output(stream=None):
-    """Writes the held start-up output (C++ lines, then Python warnings) to ``stream`` (default stderr)."""
-    _write_held(stream or sys.stderr)
-
-
-def held_startup_output():
-    """The C++ lines TensorFlow wrote while it was imported quietly ("" if it was not)."""
-    return _held_text
