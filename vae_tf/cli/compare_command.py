@@ -49,6 +49,8 @@ def add_compare_command(subparsers):
 
 
 def _mnist_at_hand(args):
+    if args.dataset == "digits":
+        return False
     if args.data or args.dataset in ("mnist", "fashion_mnist"):
         return True
     data_dir = os.environ.get(DATA_DIR_ENV)

@@ -38,7 +38,7 @@ class ImageData:
         return tuple(self.x_train.shape[1:])
 
     def describe(self):
-        levels = f", {self.num_levels} grey levels" if self.num_levels else ""
+        levels = f", {self.num_levels} levels per sub-pixel" if self.num_levels else ""
         return (f"{self.name} from {self.source}: {len(self.x_train)} train, {len(self.x_val)} validation, "
                 f"{len(self.x_test)} test images of shape {self.event_shape}{levels}")
 
