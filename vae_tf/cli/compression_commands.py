@@ -4,7 +4,8 @@ import os
 import time
 import zipfile
 
-from vae_tf.cli.argument_types import existing_file, images_file_or_folder, keras_file, non_negative_int, positive_int, seed
+from vae_tf.cli.argument_types import (existing_file, images_file_or_folder, keras_file, non_negative_int,
+                                       positive_int, seed)
 from vae_tf.cli.image_folder_options import add_image_folder_options
 from vae_tf.atomic_files import write_atomically
 from vae_tf.cli.model_files import load_vae

@@ -1,9 +1,9 @@
 """Image datasets for VAEs: MNIST, Fashion-MNIST, binarized MNIST, a folder of images, the built-in digits, tf.data.
 
 Pixels are integer grey levels ``k = 0..L-1``, kept as float32 ``x = k / (L - 1)`` in [0, 1]
-with a trailing channel axis, ``(N, H, W, 1)``; :attr:`ImageData.num_levels` is ``L`` (256
-for ``uint8`` images, 17 for the digits' 0..16, 2 for binary images), and
-:func:`grey_levels` recovers ``k`` exactly.
+with a trailing channel axis, ``(N, H, W, C)`` (``C = 1``, or 3 for a folder of colour images);
+:attr:`ImageData.num_levels` is ``L`` (256 for ``uint8`` images, 17 for the digits' 0..16, 2 for
+binary images), and :func:`grey_levels` recovers ``k`` exactly.
 
     levels       the grid k / (L - 1): num_levels_of, to_unit_interval, grey_levels, the one grid check
     sources      where the arrays come from: --data file or folder, $VAE_TF_DATA_DIR, keras.datasets, the digits
