@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = [
     # Standard library (and NumPy) only: safe to import before TensorFlow, e.g. for `vae-tf --help`.
     {"errors", "import_hooks", "choices", "stop_signals", "time_estimate"},
-    {"tensorflow_startup", "argument_checks", "support", "model_cache", "image_grid", "atomic_files"},
+    {"tensorflow_startup", "argument_checks", "support", "model_cache", "image_grid", "atomic_files", "file_kinds"},
     {"data"},
     {"validation"},
     {"distributions"},

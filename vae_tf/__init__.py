@@ -16,7 +16,8 @@ Public API::
     vae_tf.objectives                ELBO (free bits), IWAEBound, elbo_terms (the one ELBO)
     vae_tf.evaluation                elbo, iwae_log_likelihood, bits/dim, test_metrics: how a model is scored
     vae_tf.compare(...)              one VAE per loss on the same data, ranked by bits/dim; report.md, PNGs
-    vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, num_levels,
+    vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, a folder of
+                                     images (PNG, JPEG, WebP, BMP), num_levels,
                                      binarization, dequantization, tf.data pipelines
     vae_tf.bits_per_dim              bits/dim of integer images: conversions, the dequantized bound
                                      (vae_tf.evaluation.bits_per_dim; VAE.bits_per_dim applies it to a model)

@@ -48,19 +48,21 @@ def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16,
 def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True):
+                codecs=True, image_size=None, skip_bad_files=False):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.rows.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
-    on the same integer test images (:func:`vae_tf.compare.references.reference_rows`)."""
+    on the same integer test images (:func:`vae_tf.compare.references.reference_rows`).
+    ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`)."""
     epochs = check_positive_int(epochs, "epochs")
     k = check_positive_int(k, "k")
     batch_size = check_positive_int(batch_size, "batch_size")
     chosen = resolve_configs(configs, latent_dim=check_positive_int(latent_dim, "latent_dim"))
     if hidden is not None:
         chosen = [c.replace(hidden=tuple(hidden)) for c in chosen]
-    images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size)
+    images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size, image_size=image_size,
+                          skip_bad_files=skip_bad_files, log=print if verbose else None)
     if images.num_levels is None and any(c.likelihood in DISCRETIZED_LIKELIHOODS or c.dequantized for c in chosen):
         raise ValueError(f"{images.source} has float pixels of unknown quantization: the discretized and dequantized "
                          "configurations need integer grey levels (e.g. uint8 images).")
