@@ -206,6 +206,9 @@ def write_report(rows, out, settings):
         described.setdefault(r["name"], r["description"])
     lines += [f"- `{name}`: {description}" for name, description in described.items()]
     lines += ["", "## How to read this", ""]
+    # The baseline of the rows scored on the integer images themselves (not dequantized, not binarized).
+    baseline = next((r for r in grey if r.get("kind") == MODEL and not r.get("dequantized")
+                     and r.get("mean_image_mse") is not None), None)
     lines += [
         "- **bits/dim** `= -log2 P(x) / D` of the integer image, D counting sub-pixels: what a lossless code built "
         "from the model would spend per sub-pixel, never negative, lower is better. It puts every likelihood on "
@@ -226,9 +229,8 @@ def write_report(rows, out, settings):
         "- **active units**: latent dimensions j with `Var_x(E_q[z_j|x]) > 0.01`. Few active units means the "
         "KL term won (posterior collapse).",
         "- **MSE at z = posterior mean**: per-sub-pixel squared error of the decoder mean at `z = E[q(z|x)]` "
-        + (f"(predicting every test image by the mean test image scores {models[0]['mean_image_mse']:.4f}; a "
-           "collapsed model can do worse, since its posterior mean is an atypical `z`)"
-           if models and models[0].get("mean_image_mse") is not None else "")
+        + (f"(predicting every integer test image by the mean test image scores {baseline['mean_image_mse']:.4f}; "
+           "a collapsed model can do worse, since its posterior mean is an atypical `z`)" if baseline else "")
         + "; **train s** is the whole fit (validation included).",
         "",
     ]

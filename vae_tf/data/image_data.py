@@ -90,7 +90,8 @@ def load_dataset(dataset="digits", path=None, validation_split=0.1, train_size=N
             x_own_val = to_unit_interval(_as_images(arrays["x_valid"]))
     except ValueError as err:
         raise BadDatasetFileError(f"{source}: {err}") from err
-    y_train, y_test = arrays.get("y_train"), arrays.get("y_test")
+    # Labels as one column (CIFAR-10's come as (N, 1)).
+    y_train, y_test = (_label_column(arrays.get(key)) for key in ("y_train", "y_test"))
     if (x_train.shape[1:] != x_test.shape[1:] or (y_train is not None and len(x_train) != len(y_train))
             or (y_test is not None and len(x_test) != len(y_test))):
         raise BadDatasetFileError(
@@ -120,6 +121,11 @@ def _name_of(path):
     """A dataset's name from its path: the folder's name, or the file's without its extension."""
     path = os.path.normpath(os.fspath(path))
     return os.path.basename(path) if os.path.isdir(path) else os.path.splitext(os.path.basename(path))[0]
+
+
+def _label_column(y):
+    y = None if y is None else np.asarray(y)
+    return y[:, 0] if y is not None and y.ndim == 2 and y.shape[1] == 1 else y
 
 
 def _slice(y, start, stop):

@@ -6,7 +6,8 @@ First match wins:
    JPEG, WebP, BMP; no labels), or a local ``.npz`` with ``x_train, y_train, x_test, y_test``,
    the layout ``keras.datasets.mnist.load_data`` uses, or with ``x_train, x_valid, x_test`` (no
    labels), the layout of Larochelle's statically binarized MNIST;
-2. ``$VAE_TF_DATA_DIR/<name>.npz`` (``mnist.npz``, ``fashion_mnist.npz``, ``binarized_mnist.npz``);
+2. ``$VAE_TF_DATA_DIR/<name>.npz`` (``mnist.npz``, ``fashion_mnist.npz``, ``binarized_mnist.npz``,
+   ``cifar10.npz``: 32x32 RGB, ``x_train (50000, 32, 32, 3)``, labels ``(N, 1)``, as ``keras.datasets.cifar10``);
 3. the real ``keras.datasets`` loaders (they download once into ``~/.keras/datasets``; there is
    none for ``binarized_mnist``).
 
@@ -74,7 +75,8 @@ def read_npz(path):
 def _keras_loader(name):
     import keras
 
-    return {"mnist": keras.datasets.mnist.load_data, "fashion_mnist": keras.datasets.fashion_mnist.load_data}[name]
+    return {"mnist": keras.datasets.mnist.load_data, "fashion_mnist": keras.datasets.fashion_mnist.load_data,
+            "cifar10": keras.datasets.cifar10.load_data}[name]
 
 
 def load_arrays(dataset="digits", path=None, image_size=None, skip_bad_files=False, split_seed=0, log=None):
