@@ -154,6 +154,6 @@ class CodingModel:
         before = tf.range(self.event_shape[-1]) < channel  # the channels already known to the decoder
         known = tf.where(before, levels, tf.zeros_like(levels))
         x = tf.cast(known, tf.float32) / float(self.num_levels - 1)
-        log_probs = tf.gather(px.distribution.channel_bin_log_probs(x), channel, axis=-2)
+        log_probs = px.distribution.channel_bin_log_probs(x, channel=channel)
         probs = tf.nn.softmax(tf.reshape(tf.cast(log_probs, tf.float32), (-1, self.num_levels)), axis=-1)
         return integer_weights(probs)
