@@ -8,7 +8,8 @@ Public API::
                                      discretized (exact for L-level images, x = k / (L - 1)):
                                      IndependentDiscretizedNormal, IndependentDiscretizedLogisticMixture,
                                      IndependentCategorical
-    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical;
+    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical,
+                                     ChannelCoupledLogisticMixture (RGB pixels, PixelCNN++ coupling);
                                      the standard normal prior, its KL, sampling/log-density fast paths
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
