@@ -12,9 +12,10 @@ the models are scored on, in bits per image value: ``bits/dim = 8 * bytes / (N *
   lossless (the tests decode every codec's files back to the input):
 
   - ``PNG`` (Pillow): zlib level 9 with ``optimize``; 1-bit when the images are binary and grey.
-  - ``WebP lossless`` (Pillow, libwebp): method 4 (``WEBP_METHOD``). Method 6, its slowest, is
-    larger on CIFAR-10 (4.66 vs 4.57 bits/dim on the first 300 test images) at ~20x the time
-    (28 vs 1.2 ms per 32x32 RGB image), and only 0.01 bits/dim smaller on MNIST.
+  - ``WebP lossless`` (Pillow, libwebp): method 4 (``WEBP_METHOD``). On the first 1,000 test
+    images, method 6 (its slowest) is larger on CIFAR-10 (4.71 vs 4.62 bits/dim) at ~24x the
+    time (54 vs 2.3 ms per image), 0.015 bits/dim smaller on MNIST (45x the time) and 0.13
+    smaller on binarized MNIST (0.90 vs 1.03; 27x the time, and JPEG-XL is smaller still).
   - ``JPEG-XL lossless`` (imagecodecs, libjxl): ``lossless=True`` at libjxl's default effort 7
     (``JPEGXL_EFFORT``), a bare codestream (no ISO BMFF container); 1 bit per sample when binary.
   - ``JPEG 2000 lossless`` (imagecodecs, OpenJPEG): ``reversible=True`` (the integer 5/3
@@ -24,9 +25,10 @@ the models are scored on, in bits per image value: ``bits/dim = 8 * bytes / (N *
   - ``JPEG-LS lossless`` (imagecodecs, CharLS): ``level=0`` (NEAR = 0: lossless); binary
     images as 8-bit levels 0 and 1 (JPEG-LS has no 1-bit samples).
 
-  Coding one file per image costs from ~0.01 ms (JPEG-LS, 28x28) to ~1.5 ms (JPEG-XL, 32x32
-  RGB) per image; ``reference_rows(max_images_per_codec=n)`` codes only the first ``n``
-  images with each image codec and extrapolates their bits/dim (the row says so).
+  All run on one thread, so their ``seconds`` compare. One file per 32x32 RGB image costs from
+  ~0.25 ms (JPEG-LS) to a few ms (JPEG-XL, WebP) on a loaded 2-core machine;
+  ``reference_rows(max_images_per_codec=n)`` codes only the first ``n`` images with each capped
+  image codec and extrapolates their bits/dim (the row says so).
 * ``per-pixel marginals``: a model with no latent variable, an independent categorical per
   pixel fitted on the training images with add-1/2 smoothing (the Krichevsky-Trofimov
   estimator, so no level has probability 0)::
@@ -53,7 +55,7 @@ IMAGE_CODECS = ("PNG", "WebP lossless", "JPEG-XL lossless", "JPEG 2000 lossless"
 MARGINALS = "per-pixel marginals"
 #: Add-``ALPHA`` smoothing of the per-pixel counts (1/2: Krichevsky-Trofimov).
 ALPHA = 0.5
-#: libwebp's method (0 fastest .. 6 slowest); 4 is smaller and ~20x faster than 6 on CIFAR-10 (module docstring).
+#: libwebp's method (0 fastest .. 6 slowest); 4 is smaller and ~24x faster than 6 on CIFAR-10 (module docstring).
 WEBP_METHOD = 4
 #: libjxl's effort (1 fastest .. 9 slowest; 10 and 11 are slower still); 7 is its default.
 JPEGXL_EFFORT = 7
@@ -138,17 +140,18 @@ def encode_image(image, codec, binary=False):
     pixels = image[..., 0] if image.shape[-1] == 1 else image  # grey as one 2-D plane
     bits = 1 if binary else None
     if codec == "JPEG-XL lossless":
-        return imagecodecs.jpegxl_encode(pixels, lossless=True, effort=JPEGXL_EFFORT, bitspersample=bits)
+        return imagecodecs.jpegxl_encode(pixels, lossless=True, effort=JPEGXL_EFFORT, bitspersample=bits,
+                                          numthreads=1)
     if codec == "JPEG 2000 lossless":
         # reversible: the integer 5/3 wavelet (and integer colour transform), no quantization.
-        return imagecodecs.jpeg2k_encode(pixels, reversible=True, bitspersample=bits)
+        return imagecodecs.jpeg2k_encode(pixels, reversible=True, bitspersample=bits, numthreads=1)
     if codec == "JPEG-LS lossless":
         return imagecodecs.jpegls_encode(pixels, level=0)  # level = NEAR = 0: lossless
     raise ValueError(f"unknown image codec {codec!r}; one of {IMAGE_CODECS}.")
 
 
 def decode_image(data, codec, channels):
-    """The ``(H, W, channels)`` uint8 image in one ``codec`` file made by :func:`encode_image` (to check losslessness)."""
+    """The ``(H, W, channels)`` uint8 image in a ``codec`` file from :func:`encode_image` (to check it is lossless)."""
     if codec in ("PNG", "WebP lossless"):
         from PIL import Image
 
