@@ -60,7 +60,7 @@ WEBP_METHOD = 4
 #: libjxl's effort (1 fastest .. 9 slowest; 10 and 11 are slower still); 7 is its default.
 JPEGXL_EFFORT = 7
 
-_DESCRIPTIONS = {
+DESCRIPTIONS = {
     "gzip -9": "gzip level 9 on the whole test set as one stream (standard library)",
     "bz2 -9": "bzip2 level 9 on the whole test set as one stream (standard library)",
     "LZMA -9e": "LZMA/xz preset 9 | extreme on the whole test set as one stream (standard library)",
@@ -239,7 +239,7 @@ def reference_rows(test_levels, train_levels=None, num_levels=None, table="grey"
     rows = []
 
     def add(name, seconds, bits_per_dim, size=None, images_coded=num_images):
-        description = _DESCRIPTIONS[name]
+        description = DESCRIPTIONS[name]
         if images_coded < num_images:
             description += f"; first {images_coded} of {num_images} images, bits/dim extrapolated"
         rows.append({"kind": REFERENCE, "table": table, "name": name, "description": description,

@@ -9,7 +9,7 @@ import numpy as np
 from vae_tf.compare import plots, report, results_files, tables
 from vae_tf.compare.rows import BINARIZED, GREY, MODEL
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, nats_to_bits_per_dim, test_metrics
-from vae_tf.compare.references import IMAGE_CODECS, STREAM_CODECS, reference_rows
+from vae_tf.compare.references import DESCRIPTIONS, reference_rows
 from vae_tf.compare.results_files import finished_rows
 from vae_tf.errors import RunInterrupted
 from vae_tf.stop_signals import stopping_on_signals
@@ -174,7 +174,7 @@ def _codec_rows(configs, images, seed, say, earlier):
         if table == BINARIZED and not any(c.binarized for c in configs):
             continue
         key = results_files.run_key(table=table, data=images.describe(), source=images.source, seed=seed,
-                                    codecs=STREAM_CODECS + IMAGE_CODECS)
+                                    codecs=DESCRIPTIONS)  # names and settings
         kept = [r for r in earlier.values() if r.get("codec_key") == key]
         if kept:
             say(f"Reference codecs on the {table} test images: kept from an earlier run.")
