@@ -48,12 +48,14 @@ def save_learning_curves(rows, path):
 def learning_curves_figure(rows):
     """Validation bits/dim per epoch (the negative ELBO of the integer image; integer and binarized images
     apart) and the validation KL, every trained run; one legend below the panels, where it covers no curve."""
-    from matplotlib.ticker import LogLocator, ScalarFormatter
+    from matplotlib.ticker import LogLocator, MaxNLocator, ScalarFormatter
 
     plt = _plt()
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     models = [r for r in rows if r.get("kind", MODEL) == MODEL]
-    colours = {r["name"]: f"C{i % 10}" for i, r in enumerate(models)}
+    # One colour per run, the same in the three panels (tab20 once the ten default colours run out).
+    palette = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
+    colours = {r["name"]: palette(i % palette.N) for i, r in enumerate(models)}
     for ax, table in zip(axes[:2], (GREY, BINARIZED)):
         for r in models:
             curve = r["history"].get("val_bits_per_dim")
@@ -64,7 +66,7 @@ def learning_curves_figure(rows):
         if ax.get_legend_handles_labels()[0]:
             ax.set_yscale("log")
             # Plain numbers on the log axis (3.6, not 3.6x10^0), at a few readable positions.
-            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0)))
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)))
             ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
             formatter = ScalarFormatter()
             formatter.set_scientific(False)
@@ -77,6 +79,8 @@ def learning_curves_figure(rows):
         axes[2].plot(np.arange(1, len(h["val_kl"]) + 1), h["val_kl"], marker=".", color=colours[r["name"]],
                      label=r["name"])
     axes[2].set(xlabel="epoch", ylabel="nats / image", title="validation KL(q(z|x) || p(z))")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = axes[2].get_legend_handles_labels()
     if handles:
         # One legend for the three panels (same colour, same run), below them: it covers no curve.
