@@ -21,7 +21,15 @@ it pushed. Those seed words are the start-up overhead; they are left on the stac
 last image is decoded, and the decompressor checks that they are exactly what it expects.
 
 Each batch is one encoder pass, one decoder pass and three vectorised ``constriction``
-calls; no Python loop runs over pixels or latents.
+calls (each one 2-D table of integer weights, one row per latent or sub-pixel); no Python loop
+runs over pixels or latents. A decoder with coupled colour channels
+(``CodingModel.channels_coupled``) codes a batch's R values, then its G values, then its B
+values: the compressor gets all three conditionals from one decoder pass and pushes them in that
+order, the decompressor pops channel ``c`` after a decoder pass given the channels ``< c``
+decoded so far (three passes per batch).
+
+The coder's own code lengths are the negative ELBO with ``z`` on the bins
+(:class:`CodingStats`): ``compress`` and ``decompress`` report it without a separate evaluation.
 """
 
 import dataclasses
@@ -131,8 +139,67 @@ def _as_levels(images, coding):
     return arr, arr.reshape((count,) + event).astype(np.int32)
 
 
-def _progress(count, verbose):
-    return keras.utils.Progbar(count, unit_name="image") if verbose else None
+def format_seconds(seconds):
+    """``"40 s"``, ``"3 min 20 s"``: a duration as a person reads it."""
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+class _Progress:
+    """Times the first batch, prints an estimate of the whole run from it, then shows a progress bar.
+
+    Every batch runs the compiled functions at the full ``batch_size`` shape (short batches are
+    padded), so each one costs about the same: the estimate is the first batch's time times the
+    number of batches.
+    """
+
+    def __init__(self, what, count, num_batches, verbose):
+        self.what, self.count, self.num_batches, self.verbose = what, count, num_batches, verbose
+        self.start = time.perf_counter()
+        self.progbar = None
+        self.done = 0
+
+    def batch_done(self, size):
+        self.done += size
+        if not self.verbose:
+            return
+        if self.progbar is None:
+            first = time.perf_counter() - self.start
+            print(f"{self.what} {self.count:,} images in {self.num_batches} batches, about "
+                  f"{format_seconds(first * self.num_batches)} (the first batch took {first:.2f} s)", flush=True)
+            self.progbar = keras.utils.Progbar(self.count, unit_name="image")
+        self.progbar.add(size)
+
+
+def _pixel_symbols(coding, z, x):
+    """``(weights, symbols)`` of a batch's sub-pixels in the order the decompressor pops them.
+
+    Independent values: all at once in C order. Coupled channels: one decoder pass gives every
+    channel's conditional (channel ``c`` reads only the channels ``< c`` of ``x``); the symbols
+    go channel-major, all R values, then all G, then all B.
+    """
+    if not coding.channels_coupled:
+        return coding.pixel_weights(z), x.reshape(-1)
+    weights = coding.channel_weights(z, x, coding.num_channels)  # (rows * H * W, C, L)
+    weights = np.ascontiguousarray(weights.transpose(1, 0, 2)).reshape(-1, coding.num_levels)
+    return weights, np.ascontiguousarray(np.moveaxis(x, -1, 0)).reshape(-1)
+
+
+def _decode_pixels(coder, categorical, coding, z):
+    """``(levels (rows, *event_shape), pixel bits)`` popped from ``coder``: the inverse of ``_pixel_symbols``."""
+    shape = (len(z),) + coding.event_shape
+    if not coding.channels_coupled:
+        weights = coding.pixel_weights(z)
+        symbols = coder.decode(categorical, weights)
+        return symbols.reshape(shape), -float(np.sum(coded_log2_probabilities(weights, symbols)))
+    x = np.zeros(shape, np.int32)
+    bits = 0.0
+    for c in range(coding.num_channels):
+        weights = coding.channel_weights(z, x, c)[:, c]
+        symbols = coder.decode(categorical, weights)
+        x[..., c] = symbols.reshape(shape[:-1])
+        bits -= float(np.sum(coded_log2_probabilities(weights, symbols)))
+    return x, bits
 
 
 @dataclasses.dataclass
@@ -150,21 +217,19 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
     prior = constriction.stream.model.Uniform(coding.bins.count)
     coder = constriction.stream.stack.AnsCoder(initial_words)
     pixel_bits = prior_bits = posterior_bits = shortfall = 0.0
-    progbar = _progress(len(levels), verbose)
+    progress = _Progress("Coding", len(levels), len(batches), verbose)
     for index, (lo, hi) in enumerate(batches):
         x = levels[lo:hi]
         posterior = first_posterior if index == 0 else coding.posterior_weights(x)
         shortfall = max(shortfall, coded_entropy_bits(posterior) - coder.num_valid_bits())
         z = coder.decode(categorical, posterior)
         posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
-        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
-        symbols = x.reshape(-1)
+        pixels, symbols = _pixel_symbols(coding, z.reshape(hi - lo, coding.latent_dim), x)
         coder.encode_reverse(symbols, categorical, pixels)
         pixel_bits -= float(np.sum(coded_log2_probabilities(pixels, symbols)))
         coder.encode_reverse(z, prior)
         prior_bits += float(coding.bins.bits * z.size)
-        if progbar is not None:
-            progbar.add(hi - lo)
+        progress.batch_done(hi - lo)
     return _EncodePass(coder.get_compressed(), pixel_bits, prior_bits, posterior_bits, shortfall)
 
 
@@ -176,6 +241,8 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
     coding = CodingModel.for_model(model, latent_bits, batch_size)
     arr, levels = _as_levels(images, coding)
     batches = coding_batches(len(levels), int(batch_size))
+    if verbose:
+        coding.warm_up()  # compile before the first batch is timed for the estimate
 
     first_posterior = coding.posterior_weights(levels[:batches[0][1]])
     num_seed_words = math.ceil(coded_entropy_bits(first_posterior) / 32) + _SPARE_WORDS
@@ -243,6 +310,16 @@ def decompress(model, data, verbose=0, source="the data"):
     vae-tf file, is truncated or corrupt, was written with another model, or does not decode
     to its checksum; nothing is returned in those cases.
     """
+    return decompress_with_stats(model, data, verbose=verbose, source=source)[0]
+
+
+def decompress_with_stats(model, data, verbose=0, source="the data"):
+    """``(images, CodingStats)``: :func:`decompress`, and the code lengths of what it popped and pushed back.
+
+    The stats are those :func:`compress_with_stats` reported for the same file (the same integer
+    weights, the same symbols), so the coded -ELBO needs no separate evaluation.
+    """
+    start_time = time.perf_counter()
     header, words = file_format.unpack(data, source)
     fingerprint = model_fingerprint(model)
     if fingerprint != header.model_fingerprint:
@@ -259,16 +336,21 @@ def decompress(model, data, verbose=0, source="the data"):
         coder = constriction.stream.stack.AnsCoder(words)
     except Exception as err:  # constriction rejects e.g. a stack ending in a zero word
         raise CompressedFileError(f"{source} has an invalid ANS stack ({err}).") from None
+    if verbose:
+        coding.warm_up()
     levels = np.empty((header.count,) + coding.event_shape, np.int32)
-    progbar = _progress(header.count, verbose)
-    for lo, hi in reversed(coding_batches(header.count, header.batch_size)):
+    batches = coding_batches(header.count, header.batch_size)
+    progress = _Progress("Decoding", header.count, len(batches), verbose)
+    pixel_bits = posterior_bits = 0.0
+    for lo, hi in reversed(batches):
         z = coder.decode(prior, (hi - lo) * coding.latent_dim)
-        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
-        x = coder.decode(categorical, pixels).reshape((hi - lo,) + coding.event_shape)
+        x, bits = _decode_pixels(coder, categorical, coding, z.reshape(hi - lo, coding.latent_dim))
+        pixel_bits += bits
         levels[lo:hi] = x
-        coder.encode_reverse(z, categorical, coding.posterior_weights(x))
-        if progbar is not None:
-            progbar.add(hi - lo)
+        posterior = coding.posterior_weights(x)
+        coder.encode_reverse(z, categorical, posterior)
+        posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
+        progress.batch_done(hi - lo)
     left = coder.get_compressed()
     if not np.array_equal(left, seed_words(header.seed, header.seed_words)):
         raise CompressedFileError(
@@ -277,4 +359,10 @@ def decompress(model, data, verbose=0, source="the data"):
     images = levels.astype(np.dtype(header.dtype)).reshape(header.shape)
     if file_format.images_sha256(images) != header.images_sha256:
         raise CompressedFileError(f"{source} decoded to images that do not match the checksum in its header.")
-    return images
+    stats = CodingStats(
+        count=header.count, num_dims=header.count * coding.event_size, file_bytes=len(data),
+        header_bytes=file_format.header_size(data), payload_bits=32 * header.payload_words,
+        seed_bits=32 * header.seed_words, pixel_bits=pixel_bits,
+        prior_bits=float(coding.bins.bits * header.count * coding.latent_dim), posterior_bits=posterior_bits,
+        seconds=time.perf_counter() - start_time)
+    return images, stats

@@ -6,6 +6,18 @@ Every number the coder sees comes out of two XLA-compiled functions that always 
     posterior_weights(levels)  (rows, *event) int  -> (rows * latent, 2^bits) integer weights
     pixel_weights(idx)         (rows, latent) int32 -> (rows * D, L) integer weights
 
+The level tables come from ``level_tables.level_probabilities`` (CDF differences in float32 for
+the discretized normal and the logistic mixture, a softmax for the others). A decoder whose
+colour channels depend on each other (``channels_coupled``: its distribution has
+``channel_bin_log_probs``) has no ``pixel_weights``; instead::
+
+    channel_weights(idx, levels, known)  -> (rows * H * W, C, L) integer weights of every channel c
+                                            given the channels < c of levels, channels >= known zeroed
+
+The compressor, which knows the whole image, calls it once (``known = C``); the decompressor
+calls it once per channel (``known = c``, channels ``0 .. c-1`` decoded so far) and keeps
+channel ``c``. Channel ``c``'s row reads only channels ``< c``, so both see the same numbers.
+
 The compressor and the decompressor feed them identical tensors (the same integer images,
 the same bin indices) of one fixed shape through the same compiled program, and the integer
 weights are computed inside that program (``quantization.integer_weights``), so both sides
@@ -19,6 +31,7 @@ import hashlib
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.compression.level_tables import channel_level_probabilities, has_coupled_channels, level_probabilities
 from vae_tf.compression.quantization import EqualMassBins, integer_weights
 from vae_tf.errors import UnsupportedModelError
 from vae_tf.model_cache import cached_for
@@ -44,12 +57,6 @@ def num_levels_of(likelihood):
         f"Cannot entropy-code with a {name} decoder: it is a density over continuous values ({support}), not a "
         f"probability of each integer level. Train the model with {instead} from vae_tf.layers "
         f"(or IndependentBernoulli for binary images).")
-
-
-def level_log_probs(px):
-    """``log P(level j)`` for every value of ``p(x|z)``: ``(rows, *event_shape, L)`` float32 (``bin_log_probs()``
-    of the per-value distribution: the discretized ones over ``L`` levels, the Bernoulli over 0 and 1)."""
-    return tf.cast(getattr(px, "distribution", px).bin_log_probs(), tf.float32)
 
 
 def model_fingerprint(model):
@@ -81,9 +88,32 @@ class CodingModel:
         self._posterior_fn = tf.function(
             self._posterior_weights, jit_compile=True,
             input_signature=[tf.TensorSpec((self.batch_size,) + self.event_shape, tf.float32)])
-        self._pixel_fn = tf.function(
-            self._pixel_weights, jit_compile=True,
-            input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32)])
+        probe = model.decode(tf.zeros((1, self.latent_dim)), training=False)
+        #: True when each channel of a pixel is coded given the channels before it (``channel_weights``).
+        self.channels_coupled = has_coupled_channels(probe)
+        if self.channels_coupled:
+            self._channel_fn = tf.function(
+                self._channel_weights, jit_compile=True,
+                input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32),
+                                 tf.TensorSpec((self.batch_size,) + self.event_shape, tf.int32),
+                                 tf.TensorSpec((), tf.int32)])
+        else:
+            self._pixel_fn = tf.function(
+                self._pixel_weights, jit_compile=True,
+                input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32)])
+
+    @property
+    def num_channels(self):
+        return self.event_shape[-1]
+
+    def warm_up(self):
+        """Runs every compiled function once on zeros (XLA compiles here, not inside the first timed batch)."""
+        self.posterior_weights(np.zeros((1,) + self.event_shape, np.int32))
+        indices = np.zeros((1, self.latent_dim), np.int32)
+        if self.channels_coupled:
+            self.channel_weights(indices, np.zeros((1,) + self.event_shape, np.int32), 0)
+        else:
+            self.pixel_weights(indices)
 
     @classmethod
     def for_model(cls, model, latent_bits, batch_size):
@@ -108,6 +138,17 @@ class CodingModel:
         """``(rows * D, L)`` integer weights of ``P(level | z)`` for latent bin ``indices`` ``(rows, latent)``."""
         return self._pixel_fn(self._padded(indices.astype(np.int32))).numpy()[:len(indices) * self.event_size]
 
+    def channel_weights(self, indices, levels, known):
+        """``(rows * H * W, C, L)`` integer weights of ``P(x_c = level | z, x_{<c})`` for every channel ``c``.
+
+        ``indices`` ``(rows, latent)`` are the latent bins; channels ``>= known`` of the integer
+        images ``levels`` ``(rows, H, W, C)`` are zeroed before the model sees them, so only the
+        rows of channels ``c <= known`` are final.
+        """
+        out = self._channel_fn(self._padded(indices.astype(np.int32)), self._padded(levels.astype(np.int32)),
+                               np.int32(known))
+        return out.numpy()[:len(indices) * (self.event_size // self.num_channels)]
+
     def _posterior_weights(self, x):
         _, loc, log_var = self.model.posterior(x, training=False)
         scale = tf.exp(0.5 * log_var)
@@ -116,6 +157,12 @@ class CodingModel:
 
     def _pixel_weights(self, indices):
         px = self.model.decode(self.bins.values(indices), training=False)
-        log_probs = level_log_probs(px)
-        probs = tf.nn.softmax(tf.reshape(log_probs, (-1, self.num_levels)), axis=-1)
-        return integer_weights(probs)
+        probs = level_probabilities(px)
+        return integer_weights(tf.reshape(probs, (-1, self.num_levels)))
+
+    def _channel_weights(self, indices, levels, known):
+        px = self.model.decode(self.bins.values(indices), training=False)
+        visible = tf.range(self.num_channels) < known
+        x = tf.cast(tf.where(visible, levels, tf.zeros_like(levels)), tf.float32) / float(self.num_levels - 1)
+        probs = channel_level_probabilities(px, x)
+        return integer_weights(tf.reshape(probs, (-1, self.num_channels, self.num_levels)))
