@@ -195,7 +195,7 @@ def _decode_pixels(coder, categorical, coding, z):
     x = np.zeros(shape, np.int32)
     bits = 0.0
     for c in range(coding.num_channels):
-        weights = coding.channel_weights(z, x, c)[:, c]
+        weights = np.ascontiguousarray(coding.channel_weights(z, x, c)[:, c])
         symbols = coder.decode(categorical, weights)
         x[..., c] = symbols.reshape(shape[:-1])
         bits -= float(np.sum(coded_log2_probabilities(weights, symbols)))
