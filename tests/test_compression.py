@@ -149,14 +149,15 @@ class CoupledCategorical(vae_tf.distributions.LevelCategorical):
     the levels, so G's table depends on R and B's on R and G, as in PixelCNN++'s coupling.
     """
 
-    def channel_bin_log_probs(self, x):
+    def channel_bin_log_probs(self, x, channel=None):
         import tensorflow as tf
 
         channels = int(x.shape[-1])
         before = np.tril(np.ones((channels, channels), np.float32), k=-1)  # [c, j] = 1 for j < c
         shift = tf.einsum("...j,cj->...c", tf.cast(x, tf.float32), before)
         ramp = tf.linspace(-1.0, 1.0, self.num_bins)
-        return tf.nn.log_softmax(self.logits + 6.0 * shift[..., None] * ramp, axis=-1)
+        out = tf.nn.log_softmax(self.logits + 6.0 * shift[..., None] * ramp, axis=-1)
+        return out if channel is None else tf.gather(out, channel, axis=-2)
 
 
 class CoupledCategoricalLayer(vae_tf.layers.IndependentCategorical):

@@ -24,9 +24,8 @@ Each batch is one encoder pass, one decoder pass and three vectorised ``constric
 calls (each one 2-D table of integer weights, one row per latent or sub-pixel); no Python loop
 runs over pixels or latents. A decoder with coupled colour channels
 (``CodingModel.channels_coupled``) codes a batch's R values, then its G values, then its B
-values: the compressor gets all three conditionals from one decoder pass and pushes them in that
-order, the decompressor pops channel ``c`` after a decoder pass given the channels ``< c``
-decoded so far (three passes per batch).
+values: three decoder passes and three pixel calls per batch on both sides, channel ``c``
+given the channels ``< c`` (the compressor knows them, the decompressor has decoded them).
 
 The coder's own code lengths are the negative ELBO with ``z`` on the bins
 (:class:`CodingStats`): ``compress`` and ``decompress`` report it without a separate evaluation.
@@ -45,6 +44,7 @@ from vae_tf.compression import file_format
 from vae_tf.compression.coding_model import CodingModel, model_fingerprint
 from vae_tf.compression.quantization import coded_entropy_bits, coded_log2_probabilities
 from vae_tf.errors import BadImagesError, CompressedFileError
+from vae_tf.time_estimate import format_duration
 
 DEFAULT_LATENT_BITS = 10
 DEFAULT_BATCH_SIZE = 100
@@ -139,12 +139,6 @@ def _as_levels(images, coding):
     return arr, arr.reshape((count,) + event).astype(np.int32)
 
 
-def format_seconds(seconds):
-    """``"40 s"``, ``"3 min 20 s"``: a duration as a person reads it."""
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
-
-
 class _Progress:
     """Times the first batch, prints an estimate of the whole run from it, then shows a progress bar.
 
@@ -166,7 +160,7 @@ class _Progress:
         if self.progbar is None:
             first = time.perf_counter() - self.start
             print(f"{self.what} {self.count:,} images in {self.num_batches} batches, about "
-                  f"{format_seconds(first * self.num_batches)} (the first batch took {first:.2f} s)", flush=True)
+                  f"{format_duration(first * self.num_batches)} (the first batch took {first:.2f} s)", flush=True)
             self.progbar = keras.utils.Progbar(self.count, unit_name="image")
         self.progbar.add(size)
 
@@ -174,15 +168,14 @@ class _Progress:
 def _pixel_symbols(coding, z, x):
     """``(weights, symbols)`` of a batch's sub-pixels in the order the decompressor pops them.
 
-    Independent values: all at once in C order. Coupled channels: one decoder pass gives every
-    channel's conditional (channel ``c`` reads only the channels ``< c`` of ``x``); the symbols
-    go channel-major, all R values, then all G, then all B.
+    Independent values: all at once in C order. Coupled channels: all the R values, then all G,
+    then all B (``channel_weights``, each channel given the ones before).
     """
     if not coding.channels_coupled:
         return coding.pixel_weights(z), x.reshape(-1)
-    weights = coding.channel_weights(z, x, coding.num_channels)  # (rows * H * W, C, L)
-    weights = np.ascontiguousarray(weights.transpose(1, 0, 2)).reshape(-1, coding.num_levels)
-    return weights, np.ascontiguousarray(np.moveaxis(x, -1, 0)).reshape(-1)
+    channels = range(coding.num_channels)
+    weights = np.concatenate([coding.channel_weights(z, x, c) for c in channels])
+    return weights, np.concatenate([x[..., c].reshape(-1) for c in channels])
 
 
 def _decode_pixels(coder, categorical, coding, z):
@@ -195,7 +188,7 @@ def _decode_pixels(coder, categorical, coding, z):
     x = np.zeros(shape, np.int32)
     bits = 0.0
     for c in range(coding.num_channels):
-        weights = np.ascontiguousarray(coding.channel_weights(z, x, c)[:, c])
+        weights = coding.channel_weights(z, x, c)
         symbols = coder.decode(categorical, weights)
         x[..., c] = symbols.reshape(shape[:-1])
         bits -= float(np.sum(coded_log2_probabilities(weights, symbols)))

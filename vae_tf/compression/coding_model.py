@@ -9,14 +9,16 @@ Every number the coder sees comes out of two XLA-compiled functions that always 
 The level tables come from ``level_tables.level_probabilities`` (CDF differences in float32 for
 the discretized normal and the logistic mixture, a softmax for the others). A decoder whose
 colour channels depend on each other (``channels_coupled``: its distribution has
-``channel_bin_log_probs``) has no ``pixel_weights``; instead::
+``channel_bin_log_probs``, e.g. the channel-coupled logistic mixture on RGB) has no
+``pixel_weights``; its sub-pixels are coded channel by channel, each given the channels before it::
 
-    channel_weights(idx, levels, known)  -> (rows * H * W, C, L) integer weights of every channel c
-                                            given the channels < c of levels, channels >= known zeroed
+    channel_weights(idx, levels, c)  (rows, latent), (rows, H, W, C), c -> (rows * H * W, L) weights of channel c
 
-The compressor, which knows the whole image, calls it once (``known = C``); the decompressor
-calls it once per channel (``known = c``, channels ``0 .. c-1`` decoded so far) and keeps
-channel ``c``. Channel ``c``'s row reads only channels ``< c``, so both see the same numbers.
+Only the channels ``< c`` of ``levels`` are read (the rest are zeroed inside the program), so
+the compressor, which knows the whole image, and the decompressor, which has decoded channels
+``0 .. c-1`` so far, feed the program identical tensors: exact whatever the distribution's
+arithmetic does with the channels it should not read. ``channel_bin_log_probs(x, channel=c)``
+computes only channel ``c``'s rows, so three calls cost about one call for every channel.
 
 The compressor and the decompressor feed them identical tensors (the same integer images,
 the same bin indices) of one fixed shape through the same compiled program, and the integer
@@ -138,15 +140,14 @@ class CodingModel:
         """``(rows * D, L)`` integer weights of ``P(level | z)`` for latent bin ``indices`` ``(rows, latent)``."""
         return self._pixel_fn(self._padded(indices.astype(np.int32))).numpy()[:len(indices) * self.event_size]
 
-    def channel_weights(self, indices, levels, known):
-        """``(rows * H * W, C, L)`` integer weights of ``P(x_c = level | z, x_{<c})`` for every channel ``c``.
+    def channel_weights(self, indices, levels, channel):
+        """``(rows * H * W, L)`` integer weights of ``P(x_c = level | z, x_{<c})`` for channel ``c`` of every pixel.
 
-        ``indices`` ``(rows, latent)`` are the latent bins; channels ``>= known`` of the integer
-        images ``levels`` ``(rows, H, W, C)`` are zeroed before the model sees them, so only the
-        rows of channels ``c <= known`` are final.
+        ``indices`` ``(rows, latent)`` are the latent bins; only channels ``< channel`` of the
+        integer images ``levels`` ``(rows, H, W, C)`` are read.
         """
         out = self._channel_fn(self._padded(indices.astype(np.int32)), self._padded(levels.astype(np.int32)),
-                               np.int32(known))
+                               np.int32(channel))
         return out.numpy()[:len(indices) * (self.event_size // self.num_channels)]
 
     def _posterior_weights(self, x):
@@ -160,9 +161,9 @@ class CodingModel:
         probs = level_probabilities(px)
         return integer_weights(tf.reshape(probs, (-1, self.num_levels)))
 
-    def _channel_weights(self, indices, levels, known):
+    def _channel_weights(self, indices, levels, channel):
         px = self.model.decode(self.bins.values(indices), training=False)
-        visible = tf.range(self.num_channels) < known
-        x = tf.cast(tf.where(visible, levels, tf.zeros_like(levels)), tf.float32) / float(self.num_levels - 1)
-        probs = channel_level_probabilities(px, x)
-        return integer_weights(tf.reshape(probs, (-1, self.num_channels, self.num_levels)))
+        before = tf.range(self.num_channels) < channel  # the channels already known to the decoder
+        x = tf.cast(tf.where(before, levels, tf.zeros_like(levels)), tf.float32) / float(self.num_levels - 1)
+        probs = channel_level_probabilities(px, x, channel)
+        return integer_weights(tf.reshape(probs, (-1, self.num_levels)))

@@ -18,9 +18,9 @@ resolution (``2^-24 = 6e-8``), so the coded bits barely move (the tests compare 
 model's log-probabilities). The categorical is ``softmax(logits)``; any other decoder with
 ``bin_log_probs()`` (the Bernoulli) is ``softmax(bin_log_probs())``.
 
-A decoder whose colour channels depend on each other has ``channel_bin_log_probs(x)``
-(``(*batch, C, L)``: channel ``c`` given the channels ``< c`` of ``x``); :func:`channel_level_probabilities`
-turns it into probabilities the same way.
+A decoder whose colour channels depend on each other has ``channel_bin_log_probs(x, channel=c)``
+(channel ``c`` given the channels ``< c`` of ``x``); :func:`channel_level_probabilities` turns it
+into probabilities with a softmax (it still builds its tables from log-masses).
 
 The compressor and the decompressor run these functions inside one compiled program on identical
 inputs, so whatever rounding float32 does, both sides see the same numbers.
@@ -85,7 +85,10 @@ def has_coupled_channels(px):
     return hasattr(per_value_distribution(px), "channel_bin_log_probs")
 
 
-def channel_level_probabilities(px, x):
-    """``P(x_c = k | z, x_{<c})``: ``(rows, H, W, C, L)`` float32 from ``channel_bin_log_probs(x)``, ``x`` the values ``k / (L-1)``."""
-    log_probs = per_value_distribution(px).channel_bin_log_probs(x)
+def channel_level_probabilities(px, x, channel):
+    """``P(x_c = k | z, x_{<c})`` of channel ``c``: ``(rows, H, W, L)`` float32 from ``channel_bin_log_probs(x, channel=c)``.
+
+    ``x`` holds the values ``k / (L - 1)`` of the channels known so far (the others zero).
+    """
+    log_probs = per_value_distribution(px).channel_bin_log_probs(x, channel=channel)
     return tf.nn.softmax(tf.cast(log_probs, tf.float32), axis=-1)
