@@ -142,6 +142,23 @@ def test_fast_level_tables_are_the_model_probabilities(decoder):
     np.testing.assert_allclose(fast.sum(-1), 1.0, atol=1e-5)
 
 
+def test_fast_coupled_tables_are_the_model_conditionals():
+    """The coupled mixture's per-channel tables (CDF differences) equal exp(channel_bin_log_probs(x, channel=c))."""
+    import tensorflow as tf
+
+    from vae_tf.compression.level_tables import channel_level_probabilities
+
+    model = _model("logistic_mixture", (6, 6, 3), seed=5)
+    px = model.decode(tf.random.stateless_normal((4, 4), seed=(3, 4)) * 2.0, training=False)
+    assert hasattr(px.distribution, "channel_conditional_mixture")  # the coupled decoder on RGB
+    x = tf.constant(np.random.default_rng(0).integers(0, 17, (4, 6, 6, 3)) / 16.0, tf.float32)
+    for c in range(3):
+        fast = channel_level_probabilities(px, x, c).numpy()
+        exact = np.exp(px.distribution.channel_bin_log_probs(x, channel=c).numpy().astype(np.float64))
+        assert fast.shape == exact.shape == (4, 6, 6, 17)
+        np.testing.assert_allclose(fast, exact, atol=2e-6)
+
+
 class CoupledCategorical(vae_tf.distributions.LevelCategorical):
     """A stand-in for a channel-coupled decoder: channel ``c``'s logits shift with the values of channels ``< c``.
 

@@ -20,7 +20,8 @@ model's log-probabilities). The categorical is ``softmax(logits)``; any other de
 
 A decoder whose colour channels depend on each other has ``channel_bin_log_probs(x, channel=c)``
 (channel ``c`` given the channels ``< c`` of ``x``); :func:`channel_level_probabilities` turns it
-into probabilities with a softmax (it still builds its tables from log-masses).
+into probabilities: CDF differences when it says which mixture of logistics each channel is
+(``channel_conditional_mixture``, the coupled logistic mixture), else a softmax.
 
 The compressor and the decompressor run these functions inside one compiled program on identical
 inputs, so whatever rounding float32 does, both sides see the same numbers.
@@ -57,13 +58,18 @@ def _discretized_normal_probabilities(d):
     return _masses_from_cdf(cdf)
 
 
+def _mixture_cdf_masses(weights, loc, scale, num_bins):
+    """``(..., L)`` masses of ``sum_i weights_i Logistic(loc_i, scale_i)`` on the bins, from ``(..., K)`` parameters."""
+    t = thresholds(num_bins, tf.float32)[:, None]  # (L - 1, 1) against (..., 1, K)
+    loc = tf.cast(loc, tf.float32)[..., None, :]
+    scale = tf.cast(scale, tf.float32)[..., None, :]
+    cdf = tf.reduce_sum(tf.cast(weights, tf.float32)[..., None, :] * tf.sigmoid((t - loc) / scale), axis=-1)
+    return _masses_from_cdf(cdf)
+
+
 def _logistic_mixture_probabilities(d):
-    t = thresholds(d.num_bins, tf.float32)[:, None]  # (L - 1, 1) against (..., 1, K)
-    loc = tf.cast(d.loc, tf.float32)[..., None, :]
-    scale = tf.cast(d.scale, tf.float32)[..., None, :]
-    weights = tf.nn.softmax(tf.cast(d.logits, tf.float32), axis=-1)[..., None, :]
-    cdf = tf.reduce_sum(weights * tf.sigmoid((t - loc) / scale), axis=-1)
-    probs = _masses_from_cdf(cdf)
+    weights = tf.nn.softmax(tf.cast(d.logits, tf.float32), axis=-1)
+    probs = _mixture_cdf_masses(weights, d.loc, d.scale, d.num_bins)
     return tf.broadcast_to(probs, tf.concat([d.batch_shape_tensor(), [d.num_bins]], 0))
 
 
@@ -90,5 +96,9 @@ def channel_level_probabilities(px, x, channel):
 
     ``x`` holds the values ``k / (L - 1)`` of the channels known so far (the others zero).
     """
-    log_probs = per_value_distribution(px).channel_bin_log_probs(x, channel=channel)
+    d = per_value_distribution(px)
+    if hasattr(d, "channel_conditional_mixture"):  # a mixture of logistics given x_{<c}: CDF differences as above
+        log_w, loc, scale = (t[..., 0, :] for t in d.channel_conditional_mixture(x, channel))
+        return _mixture_cdf_masses(tf.exp(tf.cast(log_w, tf.float32)), loc, scale, d.num_bins)
+    log_probs = d.channel_bin_log_probs(x, channel=channel)
     return tf.nn.softmax(tf.cast(log_probs, tf.float32), axis=-1)
