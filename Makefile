@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py $(if $(MNIST),--data $(MNIST))
 	$(BIN)/python benchmarks/iwae_eval.py $(if $(MNIST),--data $(MNIST))
 	$(BIN)/python benchmarks/model_throughput.py $(if $(MNIST),--data $(MNIST))
+	$(BIN)/python benchmarks/compression_speed.py $(if $(MNIST),--data $(MNIST))
 
 clean:
 	rm -rf $(VENV) demo-out

@@ -131,12 +131,12 @@ CASES = [
      "argument --batch-size: must be a positive integer, got '-1'"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--seed", "-2"],
      "argument --seed: must be an integer from 0 to 4294967295"),
-    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--k", "-1"], "argument --k: must be an integer >= 0"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--compare-iwae", "-1"], "argument --compare-iwae: must be an integer >= 0"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--verbose=1"],
      "argument --verbose: ignored explicit argument '1'"),
     # vae-tf decompress MODEL IN OUT
     (["decompress", "{not_a_model_keras}", "missing.bb", "out.npz"], "argument compressed: no such file: 'missing.bb'"),
-    (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--k", "x"], "argument --k: must be an integer >= 0, got 'x'"),
+    (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--compare-iwae", "x"], "argument --compare-iwae: must be an integer >= 0, got 'x'"),
     (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--verbose=1"],
      "argument --verbose: ignored explicit argument '1'"),
 ]

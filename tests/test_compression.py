@@ -1,6 +1,7 @@
-"""Bits-back compression: exact round trips for every supported decoder, file size = coded bits, bad files."""
+"""Bits-back compression: exact round trips for every supported decoder (grey and colour), file size = coded bits, bad files."""
 
 import os
+import stat
 
 import numpy as np
 import pytest
@@ -13,9 +14,12 @@ from vae_tf.compression import (
     compress,
     compress_with_stats,
     decompress,
+    decompress_with_stats,
     model_fingerprint,
     read_header,
 )
+from vae_tf.compression.coding_model import CodingModel
+from vae_tf.compression.level_tables import level_probabilities
 from vae_tf.errors import BadImagesError, CompressedFileError, UnsupportedModelError
 
 #: Decoder name -> (likelihood layer factory, number of levels L it codes on the digits).
@@ -26,6 +30,13 @@ DECODERS = {
     "logistic_mixture": (lambda event, levels: vae_tf.layers.IndependentDiscretizedLogisticMixture(
         event, num_components=2, num_bins=levels), 17),
     "categorical": (lambda event, levels: vae_tf.layers.IndependentCategorical(event, num_bins=levels), 17),
+}
+#: Only for the level-table test: one learned sigma for all pixels (the scale broadcasts).
+TABLE_ONLY_DECODERS = {
+    "discretized_normal_shared_sigma": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
+        event, scale="learned", num_bins=levels), 17),
+    "discretized_normal_fixed_sigma": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
+        event, scale=0.05, num_bins=levels), 17),
 }
 
 
@@ -38,7 +49,7 @@ def _digit_levels(levels):
 
 
 def _model(decoder, event, latent_dim=4, hidden=(32,), seed=0):
-    make, levels = DECODERS[decoder]
+    make, levels = {**DECODERS, **TABLE_ONLY_DECODERS}[decoder]
     keras.utils.set_random_seed(seed)
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(latent_dim, hidden=hidden),
                        vae_tf.networks.mlp_decoder(hidden=hidden), make(event, levels), seed=seed)
@@ -91,6 +102,111 @@ def test_round_trip_is_exact_on_an_mnist_subset(decoder, mnist_path):
     back = decompress(model, data)
     assert back.dtype == np.uint8 and back.shape == (150, 28, 28)
     np.testing.assert_array_equal(back, x)
+
+
+def _colour_images(levels, count=6, seed=0):
+    """``(count, 8, 8, 3)`` uint8: digits in R, shifted copies in G and B (correlated channels, like photos)."""
+    k = _digit_levels(levels)[:count]
+    rgb = np.stack([k, np.roll(k, 1, axis=1), np.roll(k, 1, axis=2)], axis=-1)
+    noise = np.random.default_rng(seed).integers(0, 2, rgb.shape)
+    return np.clip(rgb.astype(np.int64) + noise, 0, levels - 1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("decoder", list(DECODERS))
+def test_round_trip_is_exact_on_colour_images(decoder):
+    # Untrained weights on (8, 8, 3): every sub-pixel its own table (the independent decoders).
+    model = _model(decoder, (8, 8, 3), seed=2)
+    images = _colour_images(DECODERS[decoder][1])
+    data, stats = compress_with_stats(model, images, batch_size=4)
+    back, decoded = decompress_with_stats(model, data)
+    assert back.shape == images.shape and back.dtype == images.dtype
+    np.testing.assert_array_equal(back, images)
+    # The decompressor pops and pushes back exactly what the compressor coded: the same code lengths.
+    assert decoded.net_bits == pytest.approx(stats.net_bits, rel=1e-12)
+    assert decoded.num_dims == images.size
+
+
+@pytest.mark.parametrize("decoder", list(DECODERS) + list(TABLE_ONLY_DECODERS))
+def test_fast_level_tables_are_the_model_probabilities(decoder):
+    """The CDF-difference tables the coder uses equal exp(bin_log_probs()) to float32 accuracy."""
+    import tensorflow as tf
+
+    # Two channels: independent sub-pixels for every decoder (a mixture on 3 channels may couple R, G, B).
+    model = _model(decoder, (6, 6, 2), seed=3)
+    z = tf.random.stateless_normal((5, 4), seed=(1, 2)) * 2.0
+    px = model.decode(z, training=False)
+    fast = level_probabilities(px).numpy()
+    exact = np.exp(px.distribution.bin_log_probs().numpy().astype(np.float64))
+    assert fast.shape == exact.shape == (5, 6, 6, 2, 17 if decoder != "bernoulli" else 2)
+    np.testing.assert_allclose(fast, exact, atol=2e-6)
+    np.testing.assert_allclose(fast.sum(-1), 1.0, atol=1e-5)
+
+
+def test_fast_coupled_tables_are_the_model_conditionals():
+    """The coupled mixture's per-channel tables (CDF differences) equal exp(channel_bin_log_probs(x, channel=c))."""
+    import tensorflow as tf
+
+    from vae_tf.compression.level_tables import channel_level_probabilities
+
+    model = _model("logistic_mixture", (6, 6, 3), seed=5)
+    px = model.decode(tf.random.stateless_normal((4, 4), seed=(3, 4)) * 2.0, training=False)
+    assert hasattr(px.distribution, "channel_conditional_mixture")  # the coupled decoder on RGB
+    x = tf.constant(np.random.default_rng(0).integers(0, 17, (4, 6, 6, 3)) / 16.0, tf.float32)
+    for c in range(3):
+        fast = channel_level_probabilities(px, x, c).numpy()
+        exact = np.exp(px.distribution.channel_bin_log_probs(x, channel=c).numpy().astype(np.float64))
+        assert fast.shape == exact.shape == (4, 6, 6, 17)
+        np.testing.assert_allclose(fast, exact, atol=2e-6)
+
+
+class CoupledCategorical(vae_tf.distributions.LevelCategorical):
+    """A stand-in for a channel-coupled decoder: channel ``c``'s logits shift with the values of channels ``< c``.
+
+    ``channel_bin_log_probs(x)[..., c, :] = log_softmax(logits_c + 6 sum_{j<c} x_j v)``, ``v`` a fixed ramp over
+    the levels, so G's table depends on R and B's on R and G, as in PixelCNN++'s coupling.
+    """
+
+    def channel_bin_log_probs(self, x, channel=None):
+        import tensorflow as tf
+
+        channels = int(x.shape[-1])
+        before = np.tril(np.ones((channels, channels), np.float32), k=-1)  # [c, j] = 1 for j < c
+        shift = tf.einsum("...j,cj->...c", tf.cast(x, tf.float32), before)
+        ramp = tf.linspace(-1.0, 1.0, self.num_bins)
+        out = tf.nn.log_softmax(self.logits + 6.0 * shift[..., None] * ramp, axis=-1)
+        return out if channel is None else tf.gather(out, channel, axis=-2)
+
+
+class CoupledCategoricalLayer(vae_tf.layers.IndependentCategorical):
+    def call(self, inputs):
+        return self.independent(CoupledCategorical(self.logits(inputs), self.num_bins))
+
+
+def test_coupled_channels_are_coded_r_then_g_then_b_exactly():
+    keras.utils.set_random_seed(4)
+    model = vae_tf.VAE(vae_tf.networks.mlp_encoder(4, hidden=(32,)), vae_tf.networks.mlp_decoder(hidden=(32,)),
+                       CoupledCategoricalLayer((8, 8, 3), num_bins=17), seed=4)
+    model.build((None, 8, 8, 3))
+    coding = CodingModel.for_model(model, 10, 4)
+    assert coding.channels_coupled
+    images = _colour_images(17, count=7)
+    data, stats = compress_with_stats(model, images, batch_size=4)
+    back, decoded = decompress_with_stats(model, data)
+    np.testing.assert_array_equal(back, images)
+    assert decoded.net_bits == pytest.approx(stats.net_bits, rel=1e-12)
+    # The coupling is coded: the same logits without it would give other code lengths.
+    independent = vae_tf.VAE(model.encoder, model.decoder, vae_tf.layers.IndependentCategorical((8, 8, 3), num_bins=17))
+    independent.build((None, 8, 8, 3))
+    independent.likelihood.set_weights(model.likelihood.get_weights())
+    assert compress_with_stats(independent, images, batch_size=4)[1].pixel_bits != pytest.approx(stats.pixel_bits)
+
+
+def test_a_format_1_file_is_one_clear_error(bernoulli_digits):
+    model, test = bernoulli_digits
+    data = bytearray(compress(model, test[:5]))
+    data[8:10] = (1).to_bytes(2, "little")
+    with pytest.raises(CompressedFileError, match="format version 1.*older vae-tf"):
+        decompress(model, bytes(data))
 
 
 def test_file_size_is_the_coded_information_plus_the_stated_overhead(bernoulli_digits):
@@ -200,19 +316,37 @@ def cli_files(tmp_path_factory, bernoulli_digits):
 
 def test_cli_compress_and_decompress_round_trip(cli_files, capsys):
     folder = cli_files
-    rc = cli.main(["compress", str(folder / "m.keras"), str(folder / "images.npz"), str(folder / "images.bb"),
-                   "--k", "5"])
+    old_umask = os.umask(0o027)
+    try:
+        rc = cli.main(["compress", str(folder / "m.keras"), str(folder / "images.npz"), str(folder / "images.bb")])
+    finally:
+        os.umask(old_umask)
     printed = capsys.readouterr().out
     assert rc == 0
-    assert "bits/dim" in printed and "-ELBO" in printed and "IWAE (k=5)" in printed and "initial random bits" in printed
+    assert "bits/dim" in printed and "-ELBO (coded)" in printed and "initial random bits" in printed
+    assert "IWAE" not in printed  # the comparison is off by default
+    assert "Coding 40 images in" in printed and ", about " in printed  # the estimate, before the progress bar
+    assert stat.S_IMODE(os.stat(folder / "images.bb").st_mode) == 0o640  # 0o666 less the umask, not mkstemp's 0o600
     rc = cli.main(["decompress", str(folder / "m.keras"), str(folder / "images.bb"), str(folder / "back.npz"),
-                   "--k", "0"])
+                   "--compare-iwae", "3"])
     printed = capsys.readouterr().out
-    assert rc == 0 and "checksums match" in printed
+    assert rc == 0 and "checksums match" in printed and "IWAE (k=3)" in printed and "-ELBO (coded)" in printed
+    assert "Decoding 40 images in" in printed
     with np.load(folder / "back.npz") as back, np.load(folder / "images.npz") as original:
         assert back.files == ["x_test"]
         np.testing.assert_array_equal(back["x_test"], original["x_test"])
         assert back["x_test"].dtype == original["x_test"].dtype
+
+
+def test_cli_coded_elbo_line_is_the_file_less_its_overhead(cli_files, bernoulli_digits, capsys):
+    folder = cli_files
+    assert cli.main(["compress", str(folder / "m.keras"), str(folder / "images.npz"), str(folder / "e.bb")]) == 0
+    printed = capsys.readouterr().out
+    coded = float(printed.split("-ELBO (coded)")[1].split()[0])
+    file_rate = float(printed.split("  file")[1].split()[0])
+    _, stats = compress_with_stats(bernoulli_digits[0], bernoulli_digits[1][:40])
+    assert coded == pytest.approx(stats.net_bits / stats.num_dims, abs=1e-4)
+    assert coded < file_rate  # the file adds the header and the seed words
 
 
 def _cli_error(args, capsys):
@@ -236,6 +370,8 @@ def test_cli_bad_inputs_are_one_line_and_leave_no_output(cli_files, bernoulli_di
     assert "is not a readable .keras file" in _cli_error(
         ["compress", str(tmp_path / "not_a_model.keras"), str(folder / "images.npz"), str(out)], capsys)
     assert "no such file" in _cli_error(["compress", model, str(tmp_path / "missing.npz"), str(out)], capsys)
+    assert "--compare-iwae 5" in _cli_error(["compress", model, str(folder / "images.npz"), str(out), "--k", "5"],
+                                            capsys)
     data = compress(bernoulli_digits[0], bernoulli_digits[1][:40])
     (tmp_path / "cut.bb").write_bytes(data[: len(data) // 2])
     assert "truncated" in _cli_error(["decompress", model, str(tmp_path / "cut.bb"), str(tmp_path / "o.npz")], capsys)

@@ -5,6 +5,7 @@ Public API::
     compress(model, images, latent_bits=10, batch_size=100, seed=0) -> bytes
     decompress(model, data) -> images           (identical values, dtype and shape)
     compress_with_stats(...) -> (bytes, CodingStats)
+    decompress_with_stats(model, data) -> (images, CodingStats)
     read_header(data) -> FileHeader
 
 The entropy coder is ``constriction``'s ``AnsCoder``; see ``bits_back`` for the scheme,
@@ -20,6 +21,7 @@ from vae_tf.compression.bits_back import (
     compress,
     compress_with_stats,
     decompress,
+    decompress_with_stats,
     read_header,
 )
 from vae_tf.compression.coding_model import model_fingerprint, num_levels_of
@@ -34,6 +36,7 @@ __all__ = [
     "compress",
     "compress_with_stats",
     "decompress",
+    "decompress_with_stats",
     "model_fingerprint",
     "num_levels_of",
     "read_header",

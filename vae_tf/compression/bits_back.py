@@ -21,9 +21,14 @@ it pushed. Those seed words are the start-up overhead; they are left on the stac
 last image is decoded, and the decompressor checks that they are exactly what it expects.
 
 Each batch is one encoder pass, one decoder pass and three vectorised ``constriction``
-calls; no Python loop runs over pixels or latents. A decoder with coupled colour channels
-(``CodingModel.channels_coupled``) takes three decoder passes and three pixel calls per batch
-instead: R, then G given R, then B given R and G.
+calls (each one 2-D table of integer weights, one row per latent or sub-pixel); no Python loop
+runs over pixels or latents. A decoder with coupled colour channels
+(``CodingModel.channels_coupled``) codes a batch's R values, then its G values, then its B
+values: three decoder passes and three pixel calls per batch on both sides, channel ``c``
+given the channels ``< c`` (the compressor knows them, the decompressor has decoded them).
+
+The coder's own code lengths are the negative ELBO with ``z`` on the bins
+(:class:`CodingStats`): ``compress`` and ``decompress`` report it without a separate evaluation.
 """
 
 import dataclasses
@@ -39,6 +44,7 @@ from vae_tf.compression import file_format
 from vae_tf.compression.coding_model import CodingModel, model_fingerprint
 from vae_tf.compression.quantization import coded_entropy_bits, coded_log2_probabilities
 from vae_tf.errors import BadImagesError, CompressedFileError
+from vae_tf.time_estimate import format_duration
 
 DEFAULT_LATENT_BITS = 10
 DEFAULT_BATCH_SIZE = 100
@@ -133,8 +139,60 @@ def _as_levels(images, coding):
     return arr, arr.reshape((count,) + event).astype(np.int32)
 
 
-def _progress(count, verbose):
-    return keras.utils.Progbar(count, unit_name="image") if verbose else None
+class _Progress:
+    """Times the first batch, prints an estimate of the whole run from it, then shows a progress bar.
+
+    Every batch runs the compiled functions at the full ``batch_size`` shape (short batches are
+    padded), so each one costs about the same: the estimate is the first batch's time times the
+    number of batches.
+    """
+
+    def __init__(self, what, count, num_batches, verbose):
+        self.what, self.count, self.num_batches, self.verbose = what, count, num_batches, verbose
+        self.start = time.perf_counter()
+        self.progbar = None
+        self.done = 0
+
+    def batch_done(self, size):
+        self.done += size
+        if not self.verbose:
+            return
+        if self.progbar is None:
+            first = time.perf_counter() - self.start
+            print(f"{self.what} {self.count:,} images in {self.num_batches} batches, about "
+                  f"{format_duration(first * self.num_batches)} (the first batch took {first:.2f} s)", flush=True)
+            self.progbar = keras.utils.Progbar(self.count, unit_name="image")
+        self.progbar.add(size)
+
+
+def _pixel_symbols(coding, z, x):
+    """``(weights, symbols)`` of a batch's sub-pixels in the order the decompressor pops them.
+
+    Independent values: all at once in C order. Coupled channels: all the R values, then all G,
+    then all B (``channel_weights``, each channel given the ones before).
+    """
+    if not coding.channels_coupled:
+        return coding.pixel_weights(z), x.reshape(-1)
+    channels = range(coding.num_channels)
+    weights = np.concatenate([coding.channel_weights(z, x, c) for c in channels])
+    return weights, np.concatenate([x[..., c].reshape(-1) for c in channels])
+
+
+def _decode_pixels(coder, categorical, coding, z):
+    """``(levels (rows, *event_shape), pixel bits)`` popped from ``coder``: the inverse of ``_pixel_symbols``."""
+    shape = (len(z),) + coding.event_shape
+    if not coding.channels_coupled:
+        weights = coding.pixel_weights(z)
+        symbols = coder.decode(categorical, weights)
+        return symbols.reshape(shape), -float(np.sum(coded_log2_probabilities(weights, symbols)))
+    x = np.zeros(shape, np.int32)
+    bits = 0.0
+    for c in range(coding.num_channels):
+        weights = coding.channel_weights(z, x, c)
+        symbols = coder.decode(categorical, weights)
+        x[..., c] = symbols.reshape(shape[:-1])
+        bits -= float(np.sum(coded_log2_probabilities(weights, symbols)))
+    return x, bits
 
 
 @dataclasses.dataclass
@@ -146,37 +204,13 @@ class _EncodePass:
     shortfall_bits: float
 
 
-def _pixel_symbols(coding, z, x):
-    """``(weights, symbols)`` of a batch's sub-pixels in the order the decompressor pops them.
-
-    Every value at once from ``pixel_weights``; a decoder with coupled channels codes all the
-    R values, then all G, then all B (``channel_weights``, each channel given the ones before).
-    """
-    if not coding.channels_coupled:
-        return coding.pixel_weights(z), x.reshape(-1)
-    channels = range(coding.event_shape[-1])
-    weights = np.concatenate([coding.channel_weights(z, x, c) for c in channels])
-    return weights, np.concatenate([x[..., c].reshape(-1) for c in channels])
-
-
-def _decode_pixels(coder, categorical, coding, z):
-    """The batch's integer images ``(rows, *event_shape)`` popped from ``coder`` (the inverse of ``_pixel_symbols``)."""
-    shape = (len(z),) + coding.event_shape
-    if not coding.channels_coupled:
-        return coder.decode(categorical, coding.pixel_weights(z)).reshape(shape)
-    x = np.zeros(shape, np.int32)
-    for c in range(coding.event_shape[-1]):
-        x[..., c] = coder.decode(categorical, coding.channel_weights(z, x, c)).reshape(shape[:-1])
-    return x
-
-
 def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
     """One compression pass over ``levels`` on a stack that starts with ``initial_words``."""
     categorical = constriction.stream.model.Categorical(perfect=False)
     prior = constriction.stream.model.Uniform(coding.bins.count)
     coder = constriction.stream.stack.AnsCoder(initial_words)
     pixel_bits = prior_bits = posterior_bits = shortfall = 0.0
-    progbar = _progress(len(levels), verbose)
+    progress = _Progress("Coding", len(levels), len(batches), verbose)
     for index, (lo, hi) in enumerate(batches):
         x = levels[lo:hi]
         posterior = first_posterior if index == 0 else coding.posterior_weights(x)
@@ -188,8 +222,7 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
         pixel_bits -= float(np.sum(coded_log2_probabilities(pixels, symbols)))
         coder.encode_reverse(z, prior)
         prior_bits += float(coding.bins.bits * z.size)
-        if progbar is not None:
-            progbar.add(hi - lo)
+        progress.batch_done(hi - lo)
     return _EncodePass(coder.get_compressed(), pixel_bits, prior_bits, posterior_bits, shortfall)
 
 
@@ -201,6 +234,8 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
     coding = CodingModel.for_model(model, latent_bits, batch_size)
     arr, levels = _as_levels(images, coding)
     batches = coding_batches(len(levels), int(batch_size))
+    if verbose:
+        coding.warm_up()  # compile before the first batch is timed for the estimate
 
     first_posterior = coding.posterior_weights(levels[:batches[0][1]])
     num_seed_words = math.ceil(coded_entropy_bits(first_posterior) / 32) + _SPARE_WORDS
@@ -268,6 +303,16 @@ def decompress(model, data, verbose=0, source="the data"):
     vae-tf file, is truncated or corrupt, was written with another model, or does not decode
     to its checksum; nothing is returned in those cases.
     """
+    return decompress_with_stats(model, data, verbose=verbose, source=source)[0]
+
+
+def decompress_with_stats(model, data, verbose=0, source="the data"):
+    """``(images, CodingStats)``: :func:`decompress`, and the code lengths of what it popped and pushed back.
+
+    The stats are those :func:`compress_with_stats` reported for the same file (the same integer
+    weights, the same symbols), so the coded -ELBO needs no separate evaluation.
+    """
+    start_time = time.perf_counter()
     header, words = file_format.unpack(data, source)
     fingerprint = model_fingerprint(model)
     if fingerprint != header.model_fingerprint:
@@ -284,15 +329,21 @@ def decompress(model, data, verbose=0, source="the data"):
         coder = constriction.stream.stack.AnsCoder(words)
     except Exception as err:  # constriction rejects e.g. a stack ending in a zero word
         raise CompressedFileError(f"{source} has an invalid ANS stack ({err}).") from None
+    if verbose:
+        coding.warm_up()
     levels = np.empty((header.count,) + coding.event_shape, np.int32)
-    progbar = _progress(header.count, verbose)
-    for lo, hi in reversed(coding_batches(header.count, header.batch_size)):
+    batches = coding_batches(header.count, header.batch_size)
+    progress = _Progress("Decoding", header.count, len(batches), verbose)
+    pixel_bits = posterior_bits = 0.0
+    for lo, hi in reversed(batches):
         z = coder.decode(prior, (hi - lo) * coding.latent_dim)
-        x = _decode_pixels(coder, categorical, coding, z.reshape(hi - lo, coding.latent_dim))
+        x, bits = _decode_pixels(coder, categorical, coding, z.reshape(hi - lo, coding.latent_dim))
+        pixel_bits += bits
         levels[lo:hi] = x
-        coder.encode_reverse(z, categorical, coding.posterior_weights(x))
-        if progbar is not None:
-            progbar.add(hi - lo)
+        posterior = coding.posterior_weights(x)
+        coder.encode_reverse(z, categorical, posterior)
+        posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
+        progress.batch_done(hi - lo)
     left = coder.get_compressed()
     if not np.array_equal(left, seed_words(header.seed, header.seed_words)):
         raise CompressedFileError(
@@ -301,4 +352,10 @@ def decompress(model, data, verbose=0, source="the data"):
     images = levels.astype(np.dtype(header.dtype)).reshape(header.shape)
     if file_format.images_sha256(images) != header.images_sha256:
         raise CompressedFileError(f"{source} decoded to images that do not match the checksum in its header.")
-    return images
+    stats = CodingStats(
+        count=header.count, num_dims=header.count * coding.event_size, file_bytes=len(data),
+        header_bytes=file_format.header_size(data), payload_bits=32 * header.payload_words,
+        seed_bits=32 * header.seed_words, pixel_bits=pixel_bits,
+        prior_bits=float(coding.bins.bits * header.count * coding.latent_dim), posterior_bits=posterior_bits,
+        seconds=time.perf_counter() - start_time)
+    return images, stats

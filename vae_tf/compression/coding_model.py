@@ -6,16 +6,19 @@ Every number the coder sees comes out of two XLA-compiled functions that always 
     posterior_weights(levels)  (rows, *event) int  -> (rows * latent, 2^bits) integer weights
     pixel_weights(idx)         (rows, latent) int32 -> (rows * D, L) integer weights
 
-A decoder whose channels of a pixel depend on each other (``channels_coupled``: the
-channel-coupled logistic mixture on RGB) has no ``pixel_weights``; its sub-pixels are coded
-channel by channel, each given the channels before it (its distribution's
-``channel_bin_log_probs(x)``)::
+The level tables come from ``level_tables.level_probabilities`` (CDF differences in float32 for
+the discretized normal and the logistic mixture, a softmax for the others). A decoder whose
+colour channels depend on each other (``channels_coupled``: its distribution has
+``channel_bin_log_probs``, e.g. the channel-coupled logistic mixture on RGB) has no
+``pixel_weights``; its sub-pixels are coded channel by channel, each given the channels before it::
 
     channel_weights(idx, levels, c)  (rows, latent), (rows, H, W, C), c -> (rows * H * W, L) weights of channel c
 
-Only the channels ``< c`` of ``levels`` are read (the rest are zeroed inside the program),
-so the compressor, which knows the whole image, and the decompressor, which has decoded
-channels ``0 .. c-1`` so far, feed the program identical tensors.
+Only the channels ``< c`` of ``levels`` are read (the rest are zeroed inside the program), so
+the compressor, which knows the whole image, and the decompressor, which has decoded channels
+``0 .. c-1`` so far, feed the program identical tensors: exact whatever the distribution's
+arithmetic does with the channels it should not read. ``channel_bin_log_probs(x, channel=c)``
+computes only channel ``c``'s rows, so three calls cost about one call for every channel.
 
 The compressor and the decompressor feed them identical tensors (the same integer images,
 the same bin indices) of one fixed shape through the same compiled program, and the integer
@@ -30,6 +33,7 @@ import hashlib
 import numpy as np
 import tensorflow as tf
 
+from vae_tf.compression.level_tables import channel_level_probabilities, has_coupled_channels, level_probabilities
 from vae_tf.compression.quantization import EqualMassBins, integer_weights
 from vae_tf.errors import UnsupportedModelError
 from vae_tf.model_cache import cached_for
@@ -55,12 +59,6 @@ def num_levels_of(likelihood):
         f"Cannot entropy-code with a {name} decoder: it is a density over continuous values ({support}), not a "
         f"probability of each integer level. Train the model with {instead} from vae_tf.layers "
         f"(or IndependentBernoulli for binary images).")
-
-
-def level_log_probs(px):
-    """``log P(level j)`` for every value of ``p(x|z)``: ``(rows, *event_shape, L)`` float32 (``bin_log_probs()``
-    of the per-value distribution: the discretized ones over ``L`` levels, the Bernoulli over 0 and 1)."""
-    return tf.cast(getattr(px, "distribution", px).bin_log_probs(), tf.float32)
 
 
 def model_fingerprint(model):
@@ -92,16 +90,32 @@ class CodingModel:
         self._posterior_fn = tf.function(
             self._posterior_weights, jit_compile=True,
             input_signature=[tf.TensorSpec((self.batch_size,) + self.event_shape, tf.float32)])
-        self._pixel_fn = tf.function(
-            self._pixel_weights, jit_compile=True,
-            input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32)])
+        probe = model.decode(tf.zeros((1, self.latent_dim)), training=False)
         #: True when each channel of a pixel is coded given the channels before it (``channel_weights``).
-        self.channels_coupled = bool(getattr(model.likelihood, "coupled", False))
-        self._channel_fn = tf.function(
-            self._channel_weights, jit_compile=True,
-            input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32),
-                             tf.TensorSpec((self.batch_size,) + self.event_shape, tf.int32),
-                             tf.TensorSpec((), tf.int32)])
+        self.channels_coupled = has_coupled_channels(probe)
+        if self.channels_coupled:
+            self._channel_fn = tf.function(
+                self._channel_weights, jit_compile=True,
+                input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32),
+                                 tf.TensorSpec((self.batch_size,) + self.event_shape, tf.int32),
+                                 tf.TensorSpec((), tf.int32)])
+        else:
+            self._pixel_fn = tf.function(
+                self._pixel_weights, jit_compile=True,
+                input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32)])
+
+    @property
+    def num_channels(self):
+        return self.event_shape[-1]
+
+    def warm_up(self):
+        """Runs every compiled function once on zeros (XLA compiles here, not inside the first timed batch)."""
+        self.posterior_weights(np.zeros((1,) + self.event_shape, np.int32))
+        indices = np.zeros((1, self.latent_dim), np.int32)
+        if self.channels_coupled:
+            self.channel_weights(indices, np.zeros((1,) + self.event_shape, np.int32), 0)
+        else:
+            self.pixel_weights(indices)
 
     @classmethod
     def for_model(cls, model, latent_bits, batch_size):
@@ -132,10 +146,9 @@ class CodingModel:
         ``indices`` ``(rows, latent)`` are the latent bins; only channels ``< channel`` of the
         integer images ``levels`` ``(rows, H, W, C)`` are read.
         """
-        rows = len(indices)
         out = self._channel_fn(self._padded(indices.astype(np.int32)), self._padded(levels.astype(np.int32)),
                                np.int32(channel))
-        return out.numpy()[:rows * (self.event_size // self.event_shape[-1])]
+        return out.numpy()[:len(indices) * (self.event_size // self.num_channels)]
 
     def _posterior_weights(self, x):
         _, loc, log_var = self.model.posterior(x, training=False)
@@ -145,15 +158,12 @@ class CodingModel:
 
     def _pixel_weights(self, indices):
         px = self.model.decode(self.bins.values(indices), training=False)
-        log_probs = level_log_probs(px)
-        probs = tf.nn.softmax(tf.reshape(log_probs, (-1, self.num_levels)), axis=-1)
-        return integer_weights(probs)
+        probs = level_probabilities(px)
+        return integer_weights(tf.reshape(probs, (-1, self.num_levels)))
 
     def _channel_weights(self, indices, levels, channel):
         px = self.model.decode(self.bins.values(indices), training=False)
-        before = tf.range(self.event_shape[-1]) < channel  # the channels already known to the decoder
-        known = tf.where(before, levels, tf.zeros_like(levels))
-        x = tf.cast(known, tf.float32) / float(self.num_levels - 1)
-        log_probs = px.distribution.channel_bin_log_probs(x, channel=channel)
-        probs = tf.nn.softmax(tf.reshape(tf.cast(log_probs, tf.float32), (-1, self.num_levels)), axis=-1)
-        return integer_weights(probs)
+        before = tf.range(self.num_channels) < channel  # the channels already known to the decoder
+        x = tf.cast(tf.where(before, levels, tf.zeros_like(levels)), tf.float32) / float(self.num_levels - 1)
+        probs = channel_level_probabilities(px, x, channel)
+        return integer_weights(tf.reshape(probs, (-1, self.num_levels)))

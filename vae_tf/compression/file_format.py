@@ -4,7 +4,7 @@ Layout (all integers little-endian)::
 
     offset  size  field
     0       8     magic  b"VAETFBB\\n"
-    8       2     format version (uint16), currently 1
+    8       2     format version (uint16), currently 2
     10      4     header length H in bytes (uint32)
     14      H     header: UTF-8 JSON (see FileHeader)
     14 + H  4 W   payload: W words (uint32) of the ANS stack, W = header["payload_words"]
@@ -26,7 +26,13 @@ from vae_tf.compression.quantization import CODER_PRECISION
 from vae_tf.errors import CompressedFileError
 
 MAGIC = b"VAETFBB\n"
-VERSION = 1
+VERSION = 2
+#: Why each older version cannot be read (version 1 coded the discretized normal and the logistic
+#: mixture with level tables from log-masses; version 2 uses CDF differences, other integers).
+_OLD_VERSIONS = {
+    1: "it was written by an older vae-tf whose level probabilities differ from this one's (format 1, before "
+       "the fast level tables); decompress it with the vae-tf that wrote it",
+}
 _PREAMBLE = struct.Struct("<8sHI")
 
 
@@ -119,6 +125,9 @@ def unpack(data, source="the data"):
     if len(data) < _PREAMBLE.size or data[:len(MAGIC)] != MAGIC:
         raise CompressedFileError(f"{source} is not a vae-tf compressed file (no {MAGIC[:-1].decode()} magic at the start).")
     _, version, length = _PREAMBLE.unpack_from(data)
+    if version in _OLD_VERSIONS:
+        raise CompressedFileError(f"{source} is format version {version}; this vae-tf reads version {VERSION}: "
+                                  f"{_OLD_VERSIONS[version]}.")
     if version != VERSION:
         raise CompressedFileError(f"{source} is format version {version}; this vae-tf reads version {VERSION}.")
     end = _PREAMBLE.size + length

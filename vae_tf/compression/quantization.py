@@ -35,17 +35,20 @@ def integer_weights(probabilities):
     """Integer weights ``w`` (as float32) with ``sum_j w_j = 2^24 - n`` from probabilities ``(..., n)``.
 
     Formula: ``w_j = floor(p_j * T)`` with ``p`` renormalised over the last axis and
-    ``T = 2^24 - n``; the remainder ``T - sum_j w_j`` (in int64, exact) goes to the first
-    most probable symbol. The coder then uses ``P(j) = (w_j + 1) / 2^24`` (module docstring):
-    every symbol keeps probability >= 2^-24, so no symbol is uncodable.
+    ``T = 2^24 - n``; the remainder ``T - sum_j w_j`` (in int32, exact: every sum is below
+    2^31) goes to the first most probable symbol. The coder then uses ``P(j) = (w_j + 1) / 2^24``
+    (module docstring): every symbol keeps probability >= 2^-24, so no symbol is uncodable.
+    int32 rather than int64 and a select rather than a one-hot product: the same integers in
+    about half the time on a ``(78400, 256)`` table.
     """
     p = tf.convert_to_tensor(probabilities)
     n = int(p.shape[-1])
     total = weight_total(n)
     p = p / tf.reduce_sum(p, axis=-1, keepdims=True)
-    w = tf.cast(tf.clip_by_value(tf.floor(p * total), 0.0, float(total)), tf.int64)
+    w = tf.cast(tf.clip_by_value(tf.floor(p * total), 0.0, float(total)), tf.int32)
     remainder = total - tf.reduce_sum(w, axis=-1, keepdims=True)
-    w = w + tf.one_hot(tf.argmax(w, axis=-1), n, dtype=tf.int64) * remainder
+    top = tf.argmax(w, axis=-1, output_type=tf.int32)[..., None]
+    w = w + tf.where(tf.range(n) == top, remainder, tf.zeros_like(remainder))
     return tf.cast(w, tf.float32)
 
 

@@ -148,6 +148,25 @@ class ChannelCoupledLogisticMixture(tfd.AutoCompositeTensorDistribution):
         per_component = tf.reduce_sum(self._component_log_masses(self.levels(x)), axis=-2)
         return tf.reduce_logsumexp(self._log_weights() + per_component, axis=-1)
 
+    def channel_conditional_mixture(self, x, channel=None):
+        """``(log w, loc, scale)``, each ``(..., 3, K)`` (``(..., 1, K)`` with ``channel``): ``p(x_c | x_{<c})`` as a mixture.
+
+        Channel ``c`` given the channels before it is a mixture of ``K`` discretized logistics with
+        log-weights ``log w_ci`` (see :meth:`channel_bin_log_probs`), locations
+        ``_coupled_loc(x)[..., c, i]`` and scales ``scale[..., c, i]``; it reads only the channels of
+        ``x`` before ``c``. A coder builds its level tables from these (``vae_tf.compression.level_tables``).
+        """
+        k = self.levels(x)
+        loc = self._coupled_loc(k / (self._num_bins - 1))
+        observed = discretized_logistic_log_mass(k[..., None], loc, self._scale, self._num_bins)
+        # exclusive: channel c is weighted by the masses of the channels before it only
+        before = tf.math.cumsum(observed, axis=-2, exclusive=True)
+        log_w = tf.nn.log_softmax(self._log_weights()[..., None, :] + before, axis=-1)
+        scale = self._scale + tf.zeros_like(loc)
+        if channel is not None:
+            log_w, loc, scale = (tf.gather(t, [channel], axis=-2) for t in (log_w, loc, scale))
+        return log_w, loc, scale
+
     def channel_bin_log_probs(self, x, channel=None):
         """``log p(x_c = k | x_{<c})`` for every channel ``c`` and level ``k``: ``(..., 3, L)``, each row normalized.
 
@@ -162,15 +181,7 @@ class ChannelCoupledLogisticMixture(tfd.AutoCompositeTensorDistribution):
         ``(..., L)``: the same numbers as ``[..., c, :]`` of the full answer for a third of
         the work (what a coder calls once per channel). Builds ``(..., 3 or 1, L, K)`` tensors.
         """
-        k = self.levels(x)
-        loc = self._coupled_loc(k / (self._num_bins - 1))
-        observed = discretized_logistic_log_mass(k[..., None], loc, self._scale, self._num_bins)
-        # exclusive: channel c is weighted by the masses of the channels before it only
-        before = tf.math.cumsum(observed, axis=-2, exclusive=True)
-        log_w = tf.nn.log_softmax(self._log_weights()[..., None, :] + before, axis=-1)
-        scale = self._scale + tf.zeros_like(loc)
-        if channel is not None:
-            log_w, loc, scale = (tf.gather(t, [channel], axis=-2) for t in (log_w, loc, scale))
+        log_w, loc, scale = self.channel_conditional_mixture(x, channel)
         grid = tf.cast(tf.range(self._num_bins), self.dtype)[:, None]
         every_level = discretized_logistic_log_mass(grid, loc[..., None, :], scale[..., None, :], self._num_bins)
         out = tf.reduce_logsumexp(log_w[..., None, :] + every_level, axis=-1)
