@@ -2,14 +2,19 @@
 
 ``train_throughput.py`` races the MLP Bernoulli VAE against the recipes users copy; those recipes
 have no conv or discretized counterpart. Here each model is trained twice with ``VAE.fit`` in this
-process, on the same data: once with vae-tf's defaults (XLA, ``steps_per_execution=8``, the sampling
-and log-density fast paths) and once with what Keras does by itself on a CPU-only machine
+process, on the same data: once with vae-tf's defaults (``steps_per_execution=8``, the sampling
+and log-density fast paths, XLA for the MLPs but not for networks with convolutions, see
+``VAE.prefers_xla``) and once with what Keras does by itself on a CPU-only machine
 (``jit_compile=False``, one step per call). The ratio is what vae-tf's fast path buys each model.
+``--settings vae_tf,keras,xla`` adds vae-tf's defaults with XLA forced on, the choice ``VAE.compile``
+makes for the MLPs; for the conv models it shows what XLA would cost.
 
 Models (batch 100, Adam 1e-3, 50 latents):
 
 * ``mlp_bernoulli``: the benchmark's MLP (tanh 200-200), dynamically binarized MNIST (the reference row);
 * ``conv_bernoulli``: ``networks.conv_encoder`` / ``conv_decoder``, dynamically binarized MNIST;
+* ``resnet_bernoulli``: ``networks.resnet_encoder`` / ``resnet_decoder`` (widths 32-64, one block per stage),
+  dynamically binarized MNIST;
 * ``mlp_discretized_normal``, ``mlp_logistic_mixture``, ``mlp_categorical``: the MLP with the
   discretized decoders of the bits/dim work, on the grey levels ``k / 255``.
 
@@ -32,8 +37,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from benchmarks import workload  # noqa: E402
 
-MODELS = ("mlp_bernoulli", "conv_bernoulli", "mlp_discretized_normal", "mlp_logistic_mixture", "mlp_categorical")
-SETTINGS = {"vae_tf": "vae-tf defaults", "keras": "Keras defaults"}
+MODELS = ("mlp_bernoulli", "conv_bernoulli", "resnet_bernoulli", "mlp_discretized_normal", "mlp_logistic_mixture",
+          "mlp_categorical")
+SETTINGS = {"vae_tf": "vae-tf defaults", "keras": "Keras defaults", "xla": "vae-tf defaults, XLA forced on"}
+#: ``compile`` arguments of each setting on top of the model's own defaults.
+COMPILE_ARGS = {"vae_tf": {}, "keras": {"jit_compile": False, "steps_per_execution": 1}, "xla": {"jit_compile": True}}
 
 
 def parse_args(argv=None):
@@ -43,9 +51,15 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=4, help="epochs per run, warm-up included (default 4)")
     p.add_argument("--warmup", type=int, default=1, help="first epochs left out of the median (default 1)")
     p.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
+    p.add_argument("--settings", default="vae_tf,keras", help=f"comma-separated subset of {','.join(SETTINGS)} "
+                   "(default vae_tf,keras)")
+    p.add_argument("--batch-size", type=int, default=workload.BATCH, help=f"default {workload.BATCH}")
     p.add_argument("--json", help="also write the results to this JSON file")
     args = p.parse_args(argv)
     workload.check_timing_args(p, args, "models", MODELS)
+    unknown = set(args.settings.split(",")) - set(SETTINGS)
+    if unknown or "vae_tf" not in args.settings.split(",") or "keras" not in args.settings.split(","):
+        p.error(f"--settings: vae_tf and keras, optionally xla; got {args.settings!r}")
     return args
 
 
@@ -57,6 +71,10 @@ def build(name):
     if name == "conv_bernoulli":
         encoder = vae_tf.networks.conv_encoder(latent_dim=workload.LATENT)
         decoder = vae_tf.networks.conv_decoder(shape)
+        likelihood = vae_tf.layers.IndependentBernoulli(shape, project=False)
+    elif name == "resnet_bernoulli":
+        encoder = vae_tf.networks.resnet_encoder(latent_dim=workload.LATENT)
+        decoder = vae_tf.networks.resnet_decoder(shape)
         likelihood = vae_tf.layers.IndependentBernoulli(shape, project=False)
     else:
         encoder = vae_tf.networks.mlp_encoder(latent_dim=workload.LATENT, hidden=workload.HIDDEN, activation="tanh")
@@ -82,15 +100,14 @@ def run(name, setting, x, args):
 
     tf.random.set_seed(0)
     model, binarized = build(name)
-    compile_args = {} if setting == "vae_tf" else {"jit_compile": False, "steps_per_execution": 1}
     model.compile(optimizer=keras.optimizers.Adam(workload.LEARNING_RATE), loss=losses.NegativeLogLikelihood(),
-                  **compile_args)
+                  **COMPILE_ARGS[setting])
     if binarized:
-        dataset = workload.binarized_dataset(tf, x)
+        dataset = workload.binarized_dataset(tf, x, batch=args.batch_size)
     else:
         # The discretized decoders model the levels k / 255 (random stand-in data is put on that grid).
         levels = (np.round(x * 255) / 255).astype("float32")
-        dataset = vae_tf.data.make_dataset(levels, batch_size=workload.BATCH, seed=0)
+        dataset = vae_tf.data.make_dataset(levels, batch_size=args.batch_size, seed=0)
     seconds = []
 
     class EpochTimer(keras.callbacks.Callback):
@@ -101,32 +118,45 @@ def run(name, setting, x, args):
             seconds.append(time.perf_counter() - self.start)
 
     history = model.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[EpochTimer()])
-    examples = (len(x) // workload.BATCH) * workload.BATCH if binarized else len(x)
-    return {"model": name, "setting": setting, "epoch_seconds": seconds,
+    examples = (len(x) // args.batch_size) * args.batch_size if binarized else len(x)
+    return {"model": name, "setting": setting, "jit_compile": bool(model.jit_compile),
+            "network": vae_tf.networks.describe_network(model), "epoch_seconds": seconds,
             "examples_per_s": examples / statistics.median(seconds[args.warmup:]),
             "final_loss": float(history.history["loss"][-1])}
 
 
 def format_table(results):
-    rows = ["| model | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras | final loss, vae-tf "
-            "(nats) |", "| --- | ---: | ---: | ---: | ---: |"]
+    with_xla = any(r["setting"] == "xla" for r in results)
+    head = "| model | network | vae-tf XLA | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras |"
+    rule = "| --- | --- | :---: | ---: | ---: | ---: |"
+    if with_xla:
+        head += " XLA forced (examples/s) | XLA forced / Keras |"
+        rule += " ---: | ---: |"
+    rows = [head + " final loss, vae-tf (nats) |", rule + " ---: |"]
     by_key = {(r["model"], r["setting"]): r for r in results}
     for name in dict.fromkeys(r["model"] for r in results):
         fast, plain = by_key[(name, "vae_tf")], by_key[(name, "keras")]
-        rows.append(f"| {name} | {fast['examples_per_s']:,.0f} | {plain['examples_per_s']:,.0f} | "
-                    f"{fast['examples_per_s'] / plain['examples_per_s']:.2f}x | {fast['final_loss']:.1f} |")
+        row = (f"| {name} | {fast['network']} | {'on' if fast['jit_compile'] else 'off'} | "
+               f"{fast['examples_per_s']:,.0f} | {plain['examples_per_s']:,.0f} | "
+               f"{fast['examples_per_s'] / plain['examples_per_s']:.2f}x |")
+        if with_xla:
+            xla = by_key.get((name, "xla"))
+            row += (f" {xla['examples_per_s']:,.0f} | {xla['examples_per_s'] / plain['examples_per_s']:.2f}x |"
+                    if xla else " | |")
+        rows.append(row + f" {fast['final_loss']:.1f} |")
     return "\n".join(rows)
 
 
 def main(argv=None):
     args = parse_args(argv)
     print(f"machine: {workload.machine_description()}; {workload.load_average()}")
-    print(f"data: {args.data or 'random images'} ({args.train_size} x 28x28), batch {workload.BATCH}, "
+    print(f"data: {args.data or 'random images'} ({args.train_size} x 28x28), batch {args.batch_size}, "
           f"{args.epochs} epochs per run, median of the last {args.epochs - args.warmup}")
     x = workload.load_grey_images(args.data, "train", args.train_size)
     results = []
     for name in args.models.split(","):
-        for setting, label in SETTINGS.items():
+        for setting in args.settings.split(","):
+            label = SETTINGS[setting]
             print(f"running {name}, {label} ... ({workload.load_average()})", flush=True)
             results.append(run(name, setting, x, args))
             print(f"  epochs (s): {', '.join(f'{s:.2f}' for s in results[-1]['epoch_seconds'])}", flush=True)

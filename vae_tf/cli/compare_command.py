@@ -5,6 +5,7 @@ import os
 
 from vae_tf.choices import CONFIG_NAMES, DATA_DIR_ENV, DATASETS
 from vae_tf.cli.argument_types import directory, name_list, npz_file, positive_int, seed
+from vae_tf.cli.train_command import add_network_option
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": 10, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
@@ -43,6 +44,7 @@ def add_compare_command(subparsers):
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                    help="XLA-compile the training step (default on; the demo preset turns it off: "
                         "compiling costs tens of seconds per run on a CPU)")
+    add_network_option(p)
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     p.set_defaults(func=run_compare_command)
     return p
@@ -81,5 +83,5 @@ def run_compare_command(args):
     run_compare(dataset=s["dataset"], data=args.data, configs=args.configs, epochs=s["epochs"],
                 latent_dim=s["latent_dim"], k=s["k"], batch_size=s["batch_size"], seed=s["seed"], out=args.out,
                 verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
-                iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False)
+                iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False, network=args.network)
     return 0

@@ -12,6 +12,7 @@ from vae_tf.compare.references import reference_rows
 from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
 from vae_tf.models.vae.registry import resolve_configs
+from vae_tf.networks import describe_network
 from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
 from vae_tf.argument_checks import check_positive_int
 
@@ -44,18 +45,22 @@ def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16,
 def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True):
+                codecs=True, network=None):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.rows.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
-    on the same integer test images (:func:`vae_tf.compare.references.reference_rows`)."""
+    on the same integer test images (:func:`vae_tf.compare.references.reference_rows`).
+    ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
+    configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`)."""
     epochs = check_positive_int(epochs, "epochs")
     k = check_positive_int(k, "k")
     batch_size = check_positive_int(batch_size, "batch_size")
     chosen = resolve_configs(configs, latent_dim=check_positive_int(latent_dim, "latent_dim"))
     if hidden is not None:
         chosen = [c.replace(hidden=tuple(hidden)) for c in chosen]
+    if network is not None:
+        chosen = [c.replace(network=network) for c in chosen]
     images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size)
     if images.num_levels is None and any(c.likelihood in DISCRETIZED_LIKELIHOODS or c.dequantized for c in chosen):
         raise ValueError(f"{images.source} has float pixels of unknown quantization: the discretized and dequantized "
@@ -96,6 +101,7 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     model = build_vae(config, images.event_shape, seed=seed, num_levels=images.num_levels or 2)
     result = fit_vae(model, config, images, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
                      jit_compile=jit_compile)
+    row["network"] = describe_network(model)  # e.g. "mlp, 123,456 parameters"; fit built the model
     splits = prepare_splits(config, images, seed)
     # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
     # same fixed dequantized draw it was validated on (the test seed).
