@@ -90,7 +90,6 @@ def run_train_command(args):
             check_log_density_loss(reconstruction_loss_for(build_loss(config, images.event_shape)), model.likelihood)
     except ValueError as err:
         raise UserInputError(f"{config.name}: {err}") from None
-    print(f"Network: {describe_network(model)}")
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)]
     result = fit_vae(model, config, images, args.epochs, batch_size=args.batch_size, seed=args.seed,
                      verbose=0 if args.quiet else 1, callbacks=callbacks, learning_rate=args.learning_rate,
@@ -105,4 +104,5 @@ def run_train_command(args):
     shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "
           f"({result.examples_per_second:.0f} examples/s); saved {args.out}")
+    print(f"Network: {describe_network(model)}")
     return 0
