@@ -6,8 +6,10 @@ process, on the same data: once with vae-tf's defaults (``steps_per_execution=8`
 and log-density fast paths, XLA for the MLPs but not for networks with convolutions, see
 ``VAE.prefers_xla``) and once with what Keras does by itself on a CPU-only machine
 (``jit_compile=False``, one step per call). The ratio is what vae-tf's fast path buys each model.
-``--settings vae_tf,keras,xla`` adds vae-tf's defaults with XLA forced on, the choice ``VAE.compile``
-makes for the MLPs; for the conv models it shows what XLA would cost.
+``--settings vae_tf,keras,xla,bf16`` adds vae-tf's defaults with XLA forced on, the choice ``VAE.compile``
+makes for the MLPs (for the conv models it shows what XLA would cost), and with the networks in
+``mixed_bfloat16`` (the distribution layers stay float32): not the same arithmetic, so not the same model,
+but on a CPU with AMX or AVX512-BF16 oneDNN's bfloat16 convolutions are where a conv VAE's time can drop.
 
 Models (batch 100, Adam 1e-3, 50 latents):
 
@@ -39,9 +41,11 @@ from benchmarks import workload  # noqa: E402
 
 MODELS = ("mlp_bernoulli", "conv_bernoulli", "resnet_bernoulli", "mlp_discretized_normal", "mlp_logistic_mixture",
           "mlp_categorical")
-SETTINGS = {"vae_tf": "vae-tf defaults", "keras": "Keras defaults", "xla": "vae-tf defaults, XLA forced on"}
+SETTINGS = {"vae_tf": "vae-tf defaults", "keras": "Keras defaults", "xla": "vae-tf defaults, XLA forced on",
+            "bf16": "vae-tf defaults, mixed_bfloat16 networks"}
 #: ``compile`` arguments of each setting on top of the model's own defaults.
-COMPILE_ARGS = {"vae_tf": {}, "keras": {"jit_compile": False, "steps_per_execution": 1}, "xla": {"jit_compile": True}}
+COMPILE_ARGS = {"vae_tf": {}, "keras": {"jit_compile": False, "steps_per_execution": 1}, "xla": {"jit_compile": True},
+                "bf16": {}}
 
 
 def parse_args(argv=None):
@@ -59,7 +63,7 @@ def parse_args(argv=None):
     workload.check_timing_args(p, args, "models", MODELS)
     unknown = set(args.settings.split(",")) - set(SETTINGS)
     if unknown or "vae_tf" not in args.settings.split(",") or "keras" not in args.settings.split(","):
-        p.error(f"--settings: vae_tf and keras, optionally xla; got {args.settings!r}")
+        p.error(f"--settings: vae_tf and keras, optionally xla and bf16; got {args.settings!r}")
     return args
 
 
@@ -99,7 +103,11 @@ def run(name, setting, x, args):
     import vae_tf
 
     tf.random.set_seed(0)
-    model, binarized = build(name)
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if setting == "bf16" else "float32")
+    try:
+        model, binarized = build(name)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     model.compile(optimizer=keras.optimizers.Adam(workload.LEARNING_RATE), loss=losses.NegativeLogLikelihood(),
                   **COMPILE_ARGS[setting])
     if binarized:
@@ -125,12 +133,24 @@ def run(name, setting, x, args):
             "final_loss": float(history.history["loss"][-1])}
 
 
+def _ratio_lines(results):
+    """One line per model: how many times faster than Keras' defaults each of vae-tf's settings trained it."""
+    by_key = {(r["model"], r["setting"]): r for r in results}
+    lines = []
+    for name in dict.fromkeys(r["model"] for r in results):
+        plain = by_key[(name, "keras")]["examples_per_s"]
+        ratios = [f"{SETTINGS[s]} {by_key[(name, s)]['examples_per_s'] / plain:.2f}x"
+                  for s in SETTINGS if s != "keras" and (name, s) in by_key]
+        lines.append(f"{name}: " + ", ".join(ratios) + " of Keras' defaults")
+    return "\n".join(lines)
+
+
 def format_table(results):
-    with_xla = any(r["setting"] == "xla" for r in results)
     head = "| model | network | vae-tf XLA | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras |"
     rule = "| --- | --- | :---: | ---: | ---: | ---: |"
-    if with_xla:
-        head += " XLA forced (examples/s) | XLA forced / Keras |"
+    extra = [setting for setting in ("xla", "bf16") if any(r["setting"] == setting for r in results)]
+    for setting in extra:
+        head += f" {SETTINGS[setting]} (examples/s) | / Keras |"
         rule += " ---: | ---: |"
     rows = [head + " final loss, vae-tf (nats) |", rule + " ---: |"]
     by_key = {(r["model"], r["setting"]): r for r in results}
@@ -139,10 +159,10 @@ def format_table(results):
         row = (f"| {name} | {fast['network']} | {'on' if fast['jit_compile'] else 'off'} | "
                f"{fast['examples_per_s']:,.0f} | {plain['examples_per_s']:,.0f} | "
                f"{fast['examples_per_s'] / plain['examples_per_s']:.2f}x |")
-        if with_xla:
-            xla = by_key.get((name, "xla"))
-            row += (f" {xla['examples_per_s']:,.0f} | {xla['examples_per_s'] / plain['examples_per_s']:.2f}x |"
-                    if xla else " | |")
+        for setting in extra:
+            other = by_key.get((name, setting))
+            row += (f" {other['examples_per_s']:,.0f} | {other['examples_per_s'] / plain['examples_per_s']:.2f}x |"
+                    if other else " | |")
         rows.append(row + f" {fast['final_loss']:.1f} |")
     return "\n".join(rows)
 
@@ -161,6 +181,7 @@ def main(argv=None):
             results.append(run(name, setting, x, args))
             print(f"  epochs (s): {', '.join(f'{s:.2f}' for s in results[-1]['epoch_seconds'])}", flush=True)
     print(format_table(results))
+    print(_ratio_lines(results))
     print(f"peak RSS {workload.peak_rss_gib():.2f} GiB; {workload.load_average()}")
     if args.json:
         with open(args.json, "w") as f:
