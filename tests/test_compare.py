@@ -97,6 +97,7 @@ def test_columns_are_finite_and_bounds_are_ordered(run):
         for key in ("test_elbo", "test_iwae", "recon_mse", "kl", "train_seconds", "examples_per_second"):
             assert math.isfinite(r[key]), (r["name"], key)
         assert 0 <= r["active_units"] <= 4
+        assert r["network"].startswith("mlp, ") and r["network"].endswith(" parameters")  # 8x8 digits: "auto" is the MLP
         # IWAE with k samples is a tighter bound than the one-sample ELBO (up to Monte-Carlo noise).
         assert r["test_iwae"] > r["test_elbo"] - 1.0
     by = {r["name"]: r for r in rows}
