@@ -171,3 +171,47 @@ def test_train_with_the_new_options(tmp_path):
     assert (model.objective, model.num_samples, model.latent_dim) == ("iwae", 3, 3)
     assert float(model.beta) == pytest.approx(0.5)  # epoch 2 of a 2-epoch warm-up: 1 * 1/2
     assert [layer.units for layer in model.decoder.layers] == [24, 16]
+
+
+def test_compare_keeps_what_it_finished_when_stopped_and_resumes(tmp_path):
+    """The twin of train's kill test: SIGTERM mid-run is one line naming what was saved; the same command resumes."""
+    out = tmp_path / "out"
+    args = ["compare", "--configs", "bin_bernoulli_nll,dnormal_learned_sigma,categorical", "--epochs", "40",
+            "--k", "5", "--iwae-examples", "20", "--latent-dim", "2", "--no-jit", "--quiet", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "vae_tf.cli", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=_env())
+    results = out / "results.json"
+    deadline = time.monotonic() + 300
+    try:
+        # Stop it as soon as its first configuration is saved: the second is then training.
+        while not (results.exists() and any(r["kind"] == "model" for r in json.loads(results.read_text()))):
+            assert proc.poll() is None, f"compare ended (exit {proc.returncode}) first: {proc.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "no results.json in 300 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr[-2000:]
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr[-2000:]
+    assert "stopped by SIGTERM during `dnormal_learned_sigma`" in lines[0]
+    assert "1 finished configuration" in lines[0] and "results.json" in lines[0] and "rerun" in lines[0]
+    saved = json.loads(results.read_text())
+    assert [r["name"] for r in saved if r["kind"] == "model"] == ["bin_bernoulli_nll"]
+    assert "1 of 3 configurations finished" in (out / "report.md").read_text()
+
+    resumed = _vae_tf(args, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "[1/3] bin_bernoulli_nll: finished in an earlier run" in resumed.stdout
+    assert "[2/3] dnormal_learned_sigma: discretized" in resumed.stdout
+    final = json.loads(results.read_text())
+    assert [r["name"] for r in final if r["kind"] == "model"] == ["bin_bernoulli_nll", "dnormal_learned_sigma",
+                                                                 "categorical"]
+    first = [r for r in saved if r["kind"] == "model"][0]
+    assert [r for r in final if r["name"] == "bin_bernoulli_nll"][0] == first  # kept, not retrained
+    assert "In progress or stopped" not in (out / "report.md").read_text()
+    # A changed budget is a different run: nothing is kept.
+    changed = _vae_tf([*args[:4], "1", *args[5:]], timeout=600)
+    assert changed.returncode == 0 and "finished in an earlier run" not in changed.stdout

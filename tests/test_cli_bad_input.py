@@ -10,11 +10,14 @@ its first screen is ours, and ``--verbose`` / ``VAE_TF_VERBOSE=1`` bring TensorF
 start-up lines back.
 """
 
+import gzip
 import os
 import re
+import struct
 import subprocess
 import sys
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -39,9 +42,18 @@ CASES = [
     (["compare", "--batch-size", "2.5"], "argument --batch-size: must be a positive integer, got '2.5'"),
     (["compare", "--seed", "-1"], "argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
     (["compare", "--dataset", "imagenet"], "argument --dataset: invalid choice: 'imagenet'"),
-    (["compare", "--data", "missing.npz"], "argument --data: no such file: 'missing.npz'"),
-    (["compare", "--data", "{text_npz}"], "is not a readable .npz file (truncated, or not a zip archive)"),
-    (["compare", "--data", "{text_file}"], "is not a .npz file (the name must end in .npz)"),
+    (["compare", "--data", "missing.npz"], "argument --data: no such file or folder: 'missing.npz'"),
+    (["compare", "--data", "{text_npz}"], "argument --data: '{text_npz}' is a text file, not a .npz dataset"),
+    (["compare", "--data", "{text_file}"], "'{text_file}' is a text file, not a .npz dataset"),
+    (["compare", "--data", "{broken_npz}"], "is a truncated or corrupt zip archive, not a .npz dataset"),
+    (["compare", "--data", "{picture_png}"],
+     "argument --data: '{picture_png}' is a PNG image, not a .npz dataset; pass the folder that holds it with --data DIR"),
+    (["compare", "--data", "{not_a_model_keras}"], "is a Keras model (.keras), not a .npz dataset"),
+    (["compare", "--out", "out", "--data", "{a_dir}"], "No images in the folder '{a_dir}'"),  # (loads)
+    (["compare", "--image-size", "32"], "argument --image-size: must be HEIGHTxWIDTH in pixels, both >= 1, such as 32x32, got '32'"),
+    (["compare", "--out", "out", "--data", "{images_npz}", "--image-size", "8x8"],
+     "image_size (--image-size) applies to a folder of images (--data DIR)"),  # (loads)
+    (["compare", "--skip-bad-files=1"], "argument --skip-bad-files: ignored explicit argument '1'"),
     (["compare", "--out", "out", "--data", "{images_npz}"], "x_train, y_train, x_test, y_test"),  # (loads)
     (["compare", "--configs", ","], "argument --configs: must be comma-separated names such as a,b, got ','"),
     (["compare", "--out", "out", "--configs", "l1_loss"], "'l1_loss'"),  # (loads) the registry
@@ -55,7 +67,10 @@ CASES = [
     # vae-tf train
     (["train", "--config", "l1_loss"], "'l1_loss'"),  # (loads) the registry
     (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
-    (["train", "--data", "{a_dir}"], "argument --data: '{a_dir}' is a directory, not a file"),
+    (["train", "--data", "{picture_png}"], "is a PNG image, not a .npz dataset"),
+    (["train", "--data", "{gzip_npz}"], "is gzip-compressed data, not a .npz dataset"),
+    (["train", "--image-size", "0x5"], "argument --image-size: must be HEIGHTxWIDTH in pixels, both >= 1, such as 32x32, got '0x5'"),
+    (["train", "--skip-bad-files=no"], "argument --skip-bad-files: ignored explicit argument 'no'"),
     (["train", "--batch-size", "0"], "argument --batch-size: must be a positive integer, got '0'"),
     (["train", "--seed", "4294967296"], "argument --seed: must be an integer from 0 to 4294967295"),
     (["train", "--epochs", "0"], "argument --epochs: must be a positive integer, got '0'"),
@@ -84,7 +99,9 @@ CASES = [
     (["evaluate", "{no_config_keras}"], "is not a Keras model file (no config.json inside)"),
     (["evaluate", "{not_a_model_keras}"], "cannot load '{not_a_model_keras}' as a vae_tf model"),  # (loads)
     (["evaluate", "{not_a_model_keras}", "--dataset", "svhn"], "argument --dataset: invalid choice: 'svhn'"),
-    (["evaluate", "{not_a_model_keras}", "--data", "{text_npz}"], "is not a readable .npz file"),
+    (["evaluate", "{not_a_model_keras}", "--data", "{text_npz}"], "is a text file, not a .npz dataset"),
+    (["evaluate", "{not_a_model_keras}", "--image-size", "8x"], "argument --image-size: must be HEIGHTxWIDTH"),
+    (["evaluate", "{not_a_model_keras}", "--skip-bad-files=1"], "argument --skip-bad-files: ignored explicit argument '1'"),
     (["evaluate", "{not_a_model_keras}", "--batch-size", "0"], "argument --batch-size: must be a positive integer"),
     (["evaluate", "{not_a_model_keras}", "--seed", "x"], "argument --seed: must be an integer from 0 to 4294967295, got 'x'"),
     (["evaluate", "{not_a_model_keras}", "--k", "0"], "argument --k: must be a positive integer, got '0'"),
@@ -101,7 +118,12 @@ CASES = [
     (["export", "--out", "new", "--verbose=on"], "argument --verbose: ignored explicit argument 'on'"),
     # vae-tf compress MODEL IMAGES OUT
     (["compress", "{broken_keras}", "{images_npz}", "out.bb"], "(truncated, or not a zip archive)"),
-    (["compress", "{not_a_model_keras}", "missing.npz", "out.bb"], "argument images: no such file: 'missing.npz'"),
+    (["compress", "{not_a_model_keras}", "missing.npz", "out.bb"], "argument images: no such file or folder: 'missing.npz'"),
+    (["compress", "{not_a_model_keras}", "{picture_png}", "out.bb"],
+     "is a PNG image, not a .npz of images; pass the folder that holds it with a folder as IMAGES"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--image-size", "x"], "argument --image-size: must be HEIGHTxWIDTH"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--skip-bad-files=1"],
+     "argument --skip-bad-files: ignored explicit argument '1'"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--key", "x"], "has no array 'x'"),  # (loads)
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--latent-bits", "0"],
      "argument --latent-bits: must be a positive integer, got '0'"),
@@ -118,6 +140,10 @@ CASES = [
     (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--verbose=1"],
      "argument --verbose: ignored explicit argument '1'"),
 ]
+
+
+def _png_chunk(kind, body):
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def _id(case):
@@ -142,6 +168,15 @@ def files(tmp_path_factory):
     with zipfile.ZipFile(path("no_config.keras"), "w") as archive:
         archive.writestr("weights.h5", b"")
     path("text.npz").write_text("not an archive")
+    np.savez(path("broken.npz"), x_train=np.zeros((3, 4, 4), np.uint8))
+    data = (d / "broken.npz").read_bytes()
+    path("broken.npz").write_bytes(data[: len(data) // 2])
+    path("gzip.npz").write_bytes(gzip.compress(b"x" * 100))
+    # A real PNG (the wrong kind of file for a .npz), written by the standard library's zlib: no Pillow needed here.
+    row = b"\0" + b"\x80" * 4
+    png = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 1, 8, 0, 0, 0, 0))
+           + _png_chunk(b"IDAT", zlib.compress(row)) + _png_chunk(b"IEND", b""))
+    path("picture.png").write_bytes(png)
     path("text_file.txt").write_text("x")
     paths["text_file"] = paths.pop("text_file_txt")
     np.savez(path("images.npz"), images=np.zeros((3, 4, 4), np.uint8))

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import vae_tf
+import vae_tf.cli
 from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, rows, run_compare, tables
 from vae_tf.errors import UnknownConfigError
 
@@ -18,11 +19,11 @@ D = 64  # the digits' 8x8 pixels
 
 @pytest.fixture(scope="module")
 def run_with_references(tmp_path_factory):
+    """`make demo`'s command on the digits (what a new user without MNIST runs), on a smaller budget."""
     out = tmp_path_factory.mktemp("compare")
-    # No XLA: compiling costs more than these few tiny epochs.
-    rows = run_compare(dataset="digits", configs=None, epochs=5, latent_dim=4, k=10, batch_size=100,
-                       seed=0, out=str(out), verbose=0, iwae_examples=297, hidden=(64,), jit_compile=False)
-    return rows, out
+    assert vae_tf.cli.main(["compare", "--preset", "demo", "--dataset", "digits", "--epochs", "5", "--latent-dim", "4",
+                            "--k", "10", "--quiet", "--out", str(out)]) == 0
+    return json.loads((out / "results.json").read_text()), out
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,6 @@ def test_columns_are_finite_and_bounds_are_ordered(run):
         for key in ("test_elbo", "test_iwae", "recon_mse", "kl", "train_seconds", "examples_per_second"):
             assert math.isfinite(r[key]), (r["name"], key)
         assert 0 <= r["active_units"] <= 4
-        assert r["network"].startswith("mlp, ") and r["network"].endswith(" parameters")  # 8x8 digits: "auto" is the MLP
         # IWAE with k samples is a tighter bound than the one-sample ELBO (up to Monte-Carlo noise).
         assert r["test_iwae"] > r["test_elbo"] - 1.0
     by = {r["name"]: r for r in rows}
@@ -130,9 +130,93 @@ def test_unknown_config_lists_valid_names():
         resolve_configs("bin_bernoulli_nll,not_a_loss")
 
 
+def test_a_mistyped_config_name_gets_a_did_you_mean():
+    with pytest.raises(UnknownConfigError, match="Did you mean 'categorical'\\?"):
+        resolve_configs("categorcal")
+    with pytest.raises(UnknownConfigError) as nothing_close:
+        resolve_configs("zzz")
+    assert "Did you mean" not in str(nothing_close.value)
+
+
 def test_compare_is_exported_with_the_documented_signature():
     import inspect
 
     params = inspect.signature(vae_tf.compare).parameters
     assert list(params) == ["dataset", "data", "configs", "epochs", "latent_dim", "k", "batch_size", "seed", "out", "verbose"]
     assert params["dataset"].default == "digits" and params["k"].default == 100 and params["epochs"].default == 10
+
+
+def _section(text, heading):
+    """The text of report.md from ``heading`` to the next heading of its level (or the end)."""
+    start = text.index(heading)
+    end = text.find("\n## ", start + len(heading))
+    return text[start:] if end < 0 else text[start:end]
+
+
+def test_the_report_says_what_its_numbers_mean(run_with_references):
+    """Every item of the report-text list (issue 21), read off the demo's report on the digits."""
+    rows, out = run_with_references
+    text = (out / "report.md").read_text()
+    models = [r for r in rows if r["kind"] == "model"]
+    # Configurations: each name once, the codecs of both tables included.
+    listed = [line for line in _section(text, "Configurations:").splitlines() if line.startswith("- `")]
+    names = [line.split("`")[1] for line in listed]
+    assert len(names) == len(set(names)) and {"LZMA -9e", "PNG", *CONFIGS} <= set(names)
+    # The binarized words: no runner-up called last, no reference this table lacks.
+    binarized = _section(text, "## Binarized images").split("Configurations:")[0]
+    words = binarized.split("**Ranking.**")[1]
+    assert "Last is" not in words and "per-pixel marginals" not in binarized
+    assert "0.000 bits/dim behind" not in words and "ties with it" in words  # NLL and BCE are the same objective
+    # ELBO and IWAE on the same images, the count shown; other numbers on the set named beside them.
+    for r in models:
+        assert r["scored_examples"] == r["iwae_examples"] == 297 and r["test_examples"] == 297
+    assert "are taken on the same first 297 test images; the MSE, KL and active units on all 297" in text
+    # Standard errors, and ties called ties.
+    for r in models:
+        if r["bits_per_dim"] is not None:
+            assert 0 < r["bits_per_dim_se"] < 0.5, r["name"]
+    assert "| ± s.e. |" in text and "standard errors of the difference" in text
+    # The MSE column says where it is taken, with the mean-image baseline beside it.
+    assert "MSE at z = posterior mean" in text
+    integer = [r for r in models if r["table"] == "grey" and not r["dequantized"]]
+    mean_mse = integer[0]["mean_image_mse"]
+    assert all(r["mean_image_mse"] == pytest.approx(mean_mse) for r in integer) and 0 < mean_mse < 1
+    assert f"predicting every integer test image by the mean test image scores {mean_mse:.4f}" in text
+    # Grey and colour wording.
+    assert "levels per sub-pixel" in text and "17 levels each" in text and "256 grey levels" not in text
+    # What you see: the ranking held against the pictures.
+    seen = text.split("**What you see.**")[1].split("\n")[0]
+    grey = [r for r in rows if r["kind"] == "model" and r["table"] == "grey" and r["bits_per_dim"] is not None]
+    best = min(grey, key=lambda r: r["bits_per_dim"])
+    closest = min(grey, key=lambda r: r["recon_mse"])
+    assert f"`{best['name']}`" in seen
+    if closest["name"] != best["name"]:
+        assert f"that is `{closest['name']}`" in seen and "Likelihood and looks measure different things" in seen
+    # The network and its size.
+    assert "MLP (200, 200) encoder and decoder" in text and "parameters" in text
+
+
+def test_ties_are_within_two_standard_errors_of_the_difference():
+    a = {"bits_per_dim": 1.00, "bits_per_dim_se": 0.03}
+    b = {"bits_per_dim": 1.05, "bits_per_dim_se": 0.03}  # difference 0.05 < 2 * sqrt(2) * 0.03 = 0.085
+    c = {"bits_per_dim": 1.10, "bits_per_dim_se": 0.03}  # 0.10 > 0.085
+    codec = {"bits_per_dim": 1.05, "bits_per_dim_se": None}
+    assert report.is_tie(a, b) and not report.is_tie(a, c)
+    assert report.is_tie(a, codec) == (0.05 < 2 * 0.03)
+    assert not report.is_tie({"bits_per_dim": 1.0}, {"bits_per_dim": 1.0001})  # no standard error: no tie claimed
+
+
+def test_learning_curves_legend_covers_no_curve_and_ticks_read_plainly(run):
+    from vae_tf.compare import plots
+
+    rows, _ = run
+    fig = plots.learning_curves_figure(rows)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (legend,) = fig.legends
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes:
+        assert not box.overlaps(ax.get_window_extent(renderer)), ax.get_title()
+        for label in ax.get_yticklabels():
+            assert "10^" not in label.get_text() and "times" not in label.get_text(), label.get_text()
+    assert {t.get_text() for t in legend.get_texts()} == {r["name"] for r in rows}  # the KL panel's runs too

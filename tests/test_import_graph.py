@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The layers, lowest first. A component is ``vae_tf.<name>`` (a module or a package).
 LAYERS = [
     # Standard library (and NumPy) only: safe to import before TensorFlow, e.g. for `vae-tf --help`.
-    {"errors", "import_hooks", "choices"},
-    {"tensorflow_startup", "argument_checks", "support", "model_cache", "image_grid", "atomic_files"},
+    {"errors", "import_hooks", "choices", "stop_signals", "time_estimate"},
+    {"tensorflow_startup", "argument_checks", "support", "model_cache", "image_grid", "atomic_files", "file_kinds"},
     {"data"},
     {"validation"},
     {"distributions"},

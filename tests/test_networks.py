@@ -11,7 +11,8 @@ import vae_tf
 from vae_tf import cli
 from vae_tf.errors import InvalidInputError
 from vae_tf.models.vae.config import VAEConfig, build_vae
-from vae_tf.networks import (choose_network, describe_network, params_per_value, resnet_decoder, resnet_encoder)
+from vae_tf.networks import (choose_network, describe_network, params_per_pixel, params_per_value, resnet_decoder,
+                             resnet_encoder)
 
 RGB = (16, 16, 3)
 TOL = dict(rtol=1e-5, atol=1e-5)
@@ -81,11 +82,10 @@ def test_each_pixel_gets_the_parameters_computed_at_it(key):
     """A conv decoder's output at pixel (i, j) moves the log-probability of pixel (i, j) and of no other."""
     shape = (4, 4, 2)
     layer = LIKELIHOODS[key](shape)
-    k = params_per_value(layer)
     x = _levels(shape, n=1, seed=1)
     if key == "bernoulli":
         x = np.round(x)
-    params = np.random.default_rng(2).normal(size=(1,) + shape[:2] + (shape[2] * k,)).astype("float32")
+    params = np.random.default_rng(2).normal(size=(1,) + shape[:2] + (params_per_pixel(layer),)).astype("float32")
     moved = params.copy()
     moved[0, 1, 2, :] += 0.7
     per_value = [layer(p).distribution.log_prob(x).numpy()[0] for p in (params, moved)]
@@ -96,8 +96,16 @@ def test_each_pixel_gets_the_parameters_computed_at_it(key):
 
 @pytest.mark.parametrize("key,expected", [("normal_fixed", 1), ("normal_per_pixel", 2), ("bernoulli", 1),
                                           ("discretized_normal", 2), ("logistic_mixture", 9), ("categorical", 4)])
-def test_params_per_value(key, expected):
-    assert params_per_value(LIKELIHOODS[key](RGB)) == expected
+def test_params_per_value_and_pixel(key, expected):
+    grey = LIKELIHOODS[key]((8, 8, 1))
+    assert params_per_value(grey) == params_per_pixel(grey) == expected
+    rgb = LIKELIHOODS[key](RGB)
+    if key == "logistic_mixture":  # on RGB the mixture couples the channels: 10 K parameters per pixel, none per value
+        assert params_per_pixel(rgb) == 10 * 3
+        with pytest.raises(ValueError, match="params_per_pixel"):
+            params_per_value(rgb)
+    else:
+        assert params_per_pixel(rgb) == 3 * expected
 
 
 def test_every_likelihood_gets_gradients_through_a_resnet_decoder():
@@ -105,8 +113,8 @@ def test_every_likelihood_gets_gradients_through_a_resnet_decoder():
     for key, likelihood in LIKELIHOODS.items():
         data = np.round(x) if key == "bernoulli" else x
         layer = likelihood(RGB)
-        model = vae_tf.VAE(resnet_encoder(3, widths=(4, 8)), resnet_decoder(RGB, params_per_value(layer), widths=(8, 4)),
-                           layer, seed=0)
+        model = vae_tf.VAE(resnet_encoder(3, widths=(4, 8)),
+                           resnet_decoder(RGB, widths=(8, 4), params_per_pixel=params_per_pixel(layer)), layer, seed=0)
         model.build((None,) + RGB)
         with tf.GradientTape() as tape:
             nll = -tf.reduce_mean(model(data).log_prob(data))

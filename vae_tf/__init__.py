@@ -8,7 +8,8 @@ Public API::
                                      discretized (exact for L-level images, x = k / (L - 1)):
                                      IndependentDiscretizedNormal, IndependentDiscretizedLogisticMixture,
                                      IndependentCategorical
-    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical;
+    vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical,
+                                     ChannelCoupledLogisticMixture (RGB pixels, PixelCNN++ coupling);
                                      the standard normal prior, its KL, sampling/log-density fast paths
     vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder, resnet_encoder,
                                      resnet_decoder; choose_network, describe_network
@@ -17,7 +18,8 @@ Public API::
     vae_tf.objectives                ELBO (free bits), IWAEBound, elbo_terms (the one ELBO)
     vae_tf.evaluation                elbo, iwae_log_likelihood, bits/dim, test_metrics: how a model is scored
     vae_tf.compare(...)              one VAE per loss on the same data, ranked by bits/dim; report.md, PNGs
-    vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, num_levels,
+    vae_tf.data                      MNIST / Fashion-MNIST / binarized MNIST / digits loaders, a folder of
+                                     images (PNG, JPEG, WebP, BMP), num_levels,
                                      binarization, dequantization, tf.data pipelines
     vae_tf.bits_per_dim              bits/dim of integer images: conversions, the dequantized bound
                                      (vae_tf.evaluation.bits_per_dim; VAE.bits_per_dim applies it to a model)

@@ -9,7 +9,7 @@ registry, which checks at import that its configurations are exactly :data:`CONF
 #: The environment variable naming a directory of local dataset files, ``<name>.npz`` (``vae_tf.data``).
 DATA_DIR_ENV = "VAE_TF_DATA_DIR"
 #: Named datasets (``vae_tf.data.load_dataset``).
-DATASETS = ("digits", "mnist", "fashion_mnist", "binarized_mnist")
+DATASETS = ("digits", "mnist", "fashion_mnist", "binarized_mnist", "cifar10")
 #: Values of ``VAE(objective=...)`` and ``vae-tf train --objective``.
 OBJECTIVES = ("elbo", "iwae")
 #: Learning-rate decays (``vae_tf.training.schedules``).

@@ -34,3 +34,10 @@ class UnsupportedModelError(UserInputError, TypeError):
 
 class BadImagesError(UserInputError, ValueError):
     """Images that are not integer levels of the model's shape and number of levels."""
+
+
+class RunInterrupted(Exception):
+    """A long run stopped by Ctrl-C or SIGTERM after saving its finished work; the message says what was saved.
+
+    Not a user's mistake (the CLI prints it in one line with exit code 130, as for an interrupt).
+    """

@@ -13,7 +13,8 @@ import os
 import sys
 
 from vae_tf import tensorflow_startup
-from vae_tf.cli.command_errors import OneLineArgumentParser, one_line_message
+from vae_tf.cli.command_errors import INTERRUPTED, OneLineArgumentParser, one_line, one_line_message
+from vae_tf.errors import RunInterrupted
 from vae_tf.cli.compare_command import add_compare_command
 from vae_tf.cli.compression_commands import add_compression_commands
 from vae_tf.cli.evaluate_command import add_evaluate_command
@@ -59,6 +60,12 @@ def main(argv=None):
     tensorflow_startup.set_absl_verbosity(args.verbose or tensorflow_startup.verbose_from_env())
     try:
         return args.func(args)
+    except RunInterrupted as stopped:
+        print(f"vae-tf {args.command}: {one_line(stopped)}", file=sys.stderr)
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"vae-tf {args.command}: interrupted.", file=sys.stderr)
+        return INTERRUPTED
     except Exception as error:
         message = one_line_message(error)
         if message is None:

@@ -13,6 +13,8 @@ import math
 import os
 import zipfile
 
+from vae_tf.file_kinds import not_an_npz_message
+
 #: Seeds go to ``keras.utils.set_random_seed``, which feeds NumPy's 32-bit seed.
 MAX_SEED = 2**32 - 1
 
@@ -93,9 +95,43 @@ def _zip_file(text, kind, suffix):
     return text
 
 
-def npz_file(text):
-    """An existing NumPy ``.npz`` archive (a zip file)."""
-    return _zip_file(text, ".npz", ".npz")
+def _npz_or_folder(text, expected, folder_hint):
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(f"no such file or folder: {text!r}")
+    if os.path.isdir(text):
+        return text  # a folder of images: read (and checked) when the command loads it
+    try:
+        wrong_kind = not_an_npz_message(text, expected=expected, folder_hint=folder_hint)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot read {text!r} ({error.strerror or error})") from None
+    if wrong_kind is not None:
+        raise argparse.ArgumentTypeError(wrong_kind)
+    return text
+
+
+def dataset_file_or_folder(text):
+    """``--data``: a NumPy ``.npz`` dataset (read from its bytes, whatever its name), or a folder of images.
+
+    Any other file is named by its kind: "'x.png' is a PNG image, not a .npz dataset; ...".
+    """
+    return _npz_or_folder(text, "a .npz dataset", "--data DIR")
+
+
+def images_file_or_folder(text):
+    """The images ``vae-tf compress`` codes: a ``.npz`` of integer images, or a folder of images."""
+    return _npz_or_folder(text, "a .npz of images", "a folder as IMAGES")
+
+
+def image_size(text):
+    """``"32x24"`` -> ``(32, 24)``: height x width in pixels, both >= 1."""
+    expected = "HEIGHTxWIDTH in pixels, both >= 1, such as 32x32"
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
+        _fail(expected, text)
+    size = (int(parts[0]), int(parts[1]))
+    if min(size) < 1:
+        _fail(expected, text)
+    return size
 
 
 def keras_file(text):

@@ -14,6 +14,8 @@ from vae_tf.errors import UserInputError
 
 #: Exit code for a usage error, as argparse uses.
 USAGE_ERROR = 2
+#: Exit code for a run stopped by Ctrl-C or SIGTERM (128 + SIGINT, as a shell reports it).
+INTERRUPTED = 130
 
 
 def one_line(text):

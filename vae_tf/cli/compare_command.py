@@ -4,7 +4,8 @@ import argparse
 import os
 
 from vae_tf.choices import CONFIG_NAMES, DATA_DIR_ENV, DATASETS
-from vae_tf.cli.argument_types import directory, name_list, npz_file, positive_int, seed
+from vae_tf.cli.argument_types import dataset_file_or_folder, directory, name_list, positive_int, seed
+from vae_tf.cli.image_folder_options import FOLDER_HELP, add_image_folder_options
 from vae_tf.cli.train_command import add_network_option
 
 #: The standard budget; a preset replaces any value the user did not give.
@@ -27,7 +28,9 @@ def add_compare_command(subparsers):
     p.add_argument("--dataset", choices=DATASETS, default=None,
                    help="built-in digits (default), or mnist / fashion_mnist via keras.datasets or "
                         f"${DATA_DIR_ENV}/<name>.npz")
-    p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test (overrides --dataset)")
+    p.add_argument("--data", type=dataset_file_or_folder, default=None, metavar="NPZ_OR_DIR",
+                   help=f"local .npz with x_train, y_train, x_test, y_test, {FOLDER_HELP} (overrides --dataset)")
+    add_image_folder_options(p)
     p.add_argument("--configs", type=name_list, default=None,
                    help=f"comma-separated configuration names (default: all): {', '.join(CONFIG_NAMES)}")
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10)")
@@ -51,6 +54,8 @@ def add_compare_command(subparsers):
 
 
 def _mnist_at_hand(args):
+    if args.dataset == "digits":
+        return False
     if args.data or args.dataset in ("mnist", "fashion_mnist"):
         return True
     data_dir = os.environ.get(DATA_DIR_ENV)
@@ -83,5 +88,7 @@ def run_compare_command(args):
     run_compare(dataset=s["dataset"], data=args.data, configs=args.configs, epochs=s["epochs"],
                 latent_dim=s["latent_dim"], k=s["k"], batch_size=s["batch_size"], seed=s["seed"], out=args.out,
                 verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
-                iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False, network=args.network)
+                iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False,
+                image_size=args.image_size, skip_bad_files=args.skip_bad_files,
+                network=args.network)
     return 0

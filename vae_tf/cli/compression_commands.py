@@ -4,7 +4,9 @@ import os
 import time
 import zipfile
 
-from vae_tf.cli.argument_types import existing_file, keras_file, non_negative_int, positive_int, seed
+from vae_tf.cli.argument_types import (existing_file, images_file_or_folder, keras_file, non_negative_int,
+                                       positive_int, seed)
+from vae_tf.cli.image_folder_options import add_image_folder_options
 from vae_tf.atomic_files import write_atomically
 from vae_tf.cli.model_files import load_vae
 from vae_tf.errors import BadImagesError, CompressedFileError, UserInputError
@@ -17,9 +19,14 @@ def add_compression_commands(subparsers):
                     "layer, or IndependentBernoulli for binary images). Prints the file's bits/dim next to the "
                     "model's -ELBO and IWAE bits/dim on the same images.")
     p.add_argument("model", type=keras_file, help="a .keras file saved from a vae_tf.VAE")
-    p.add_argument("images", type=existing_file, help="a .npz holding integer images (levels 0..L-1, e.g. uint8)")
+    p.add_argument("images", type=images_file_or_folder,
+                   help="a .npz holding integer images (levels 0..L-1, e.g. uint8), or a folder of PNG/JPEG/WebP/BMP "
+                        "images: its test split, the images `vae-tf evaluate --data DIR` scores (--key x_train: "
+                        "its training split)")
     p.add_argument("out", help="the compressed file to write (atomically)")
-    p.add_argument("--key", default=None, help="the array in IMAGES (default: x_test, or the only array)")
+    p.add_argument("--key", default=None,
+                   help="the array in IMAGES (default: x_test, or the only array); for a folder x_test or x_train")
+    add_image_folder_options(p)
     p.add_argument("--latent-bits", type=positive_int, default=None,
                    help="bins of equal prior mass per latent unit, as a power of 2 (default 10)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="images per network pass (default 100)")
@@ -41,13 +48,43 @@ def _add_k(p):
                    help="importance samples for the model's IWAE bits/dim (default 100; 0 skips it)")
 
 
-def load_images(path, key=None):
-    """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array."""
+#: The arrays of a folder of images that ``compress`` can code: its split as ``vae_tf.data.load_dataset`` reads it.
+FOLDER_KEYS = ("x_test", "x_train")
+
+
+def _folder_images(path, key, image_size, skip_bad_files):
+    from vae_tf.data import read_image_folder  # here, not at the top: the parser path stays standard library only
+
+    key = key or "x_test"
+    if key not in FOLDER_KEYS:
+        raise BadImagesError(f"A folder of images gives {' or '.join(FOLDER_KEYS)} (its test or training split), "
+                             f"not --key {key!r}.")
+    folder = read_image_folder(path, image_size=image_size, skip_bad_files=skip_bad_files)
+    print(folder.describe())
+    return key, getattr(folder, key)
+
+
+def load_images(path, key=None, image_size=None, skip_bad_files=False):
+    """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array.
+
+    From a folder of images (:func:`vae_tf.data.read_image_folder`, read with ``image_size`` and
+    ``skip_bad_files``): its test split ``x_test`` (the images ``vae-tf evaluate --data DIR``
+    scores), or with ``key="x_train"`` its training split; ``uint8 (N, H, W, C)``.
+    """
     import numpy as np  # here, not at the top: the parser path stays standard library only
 
+    from vae_tf.file_kinds import not_an_npz_message
+
+    if os.path.isdir(path):
+        return _folder_images(path, key, image_size, skip_bad_files)
+    if image_size is not None or skip_bad_files:
+        raise BadImagesError(f"--image-size and --skip-bad-files apply to a folder of images, not to {path!r}.")
     if not os.path.isfile(path):
         raise BadImagesError(f"Images file {path!r} does not exist.")
     try:
+        wrong_kind = not_an_npz_message(path, expected="a .npz of images", folder_hint="a folder as IMAGES")
+        if wrong_kind is not None:
+            raise BadImagesError(wrong_kind)
         with np.load(path, allow_pickle=False) as archive:
             if not hasattr(archive, "files"):
                 raise BadImagesError(f"{path!r} is a single .npy array, not a .npz; save it with np.savez.")
@@ -102,7 +139,7 @@ def run_compress_command(args):
     batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
     if not 1 <= latent_bits <= 16:
         raise UserInputError(f"--latent-bits must be in 1..16, got {latent_bits}.")
-    name, images = load_images(args.images, args.key)
+    name, images = load_images(args.images, args.key, image_size=args.image_size, skip_bad_files=args.skip_bad_files)
     model = load_vae(args.model)
     print(f"Compressing {args.images}[{name!r}] {images.shape} {images.dtype} with {args.model}")
     try:

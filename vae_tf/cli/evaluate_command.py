@@ -33,7 +33,8 @@ def run_evaluate_command(args):
     from vae_tf.training.trainer import TEST_SEED_OFFSET
 
     model = load_vae(args.model)
-    images = load_dataset(args.dataset, path=args.data, test_size=args.test_size)
+    images = load_dataset(args.dataset, path=args.data, test_size=args.test_size, image_size=args.image_size,
+                          skip_bad_files=args.skip_bad_files)
     binarize = args.binarize == "static" or (args.binarize == "auto" and _trained_binarized(args.model))
     test_seed = args.seed + TEST_SEED_OFFSET
     x = binarize_static(images.x_test, test_seed) if binarize else images.x_test

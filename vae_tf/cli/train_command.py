@@ -4,8 +4,9 @@ import json
 import shutil
 
 from vae_tf.choices import ACTIVATIONS, CONFIG_NAMES, DATASETS, LR_SCHEDULES, NETWORKS, OBJECTIVES
-from vae_tf.cli.argument_types import (directory, layer_widths, new_keras_file, non_negative_float, non_negative_int,
-                                       npz_file, positive_float, positive_int, seed)
+from vae_tf.cli.argument_types import (dataset_file_or_folder, directory, layer_widths, new_keras_file,
+                                       non_negative_float, non_negative_int, positive_float, positive_int, seed)
+from vae_tf.cli.image_folder_options import FOLDER_HELP, add_image_folder_options
 
 #: Written next to the model (``m.keras.json``): the configuration and data it was trained on.
 SIDECAR_SUFFIX = ".json"
@@ -13,7 +14,9 @@ SIDECAR_SUFFIX = ".json"
 
 def add_data_options(p):
     p.add_argument("--dataset", choices=DATASETS, default="digits", help="default: the built-in digits")
-    p.add_argument("--data", type=npz_file, default=None, help="local .npz with x_train, y_train, x_test, y_test")
+    p.add_argument("--data", type=dataset_file_or_folder, default=None, metavar="NPZ_OR_DIR",
+                   help=f"local .npz with x_train, y_train, x_test, y_test, {FOLDER_HELP}")
+    add_image_folder_options(p)
     p.add_argument("--batch-size", type=positive_int, default=100)
     p.add_argument("--seed", type=seed, default=0)
 
@@ -77,7 +80,8 @@ def run_train_command(args):
     if args.activation is not None:
         changes["activation"] = args.activation
     config = config.replace(**changes)
-    images = load_dataset(args.dataset, path=args.data, train_size=args.train_size)
+    images = load_dataset(args.dataset, path=args.data, train_size=args.train_size, image_size=args.image_size,
+                          skip_bad_files=args.skip_bad_files)
     backup_dir = args.backup_dir or args.out + ".backup"
     done = backed_up_epoch(backup_dir)
     print(f"vae-tf train {config.name}: {images.describe()}")
@@ -99,7 +103,7 @@ def run_train_command(args):
         json.dump({"config": config.to_dict(), "dataset": images.name, "source": images.source,
                    "epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
                    "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
-                   "kl_warmup": args.kl_warmup}, f, indent=2)
+                   "kl_warmup": args.kl_warmup, "image_size": args.image_size}, f, indent=2)
     # Only now is the backup redundant: a kill before the save above resumes from the last epoch.
     shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "

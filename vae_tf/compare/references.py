@@ -1,14 +1,34 @@
 """Reference rates for the bits/dim table: classic lossless codecs and a per-pixel-marginal model.
 
 Each number is the size of a file (or an ideal code length) for the same integer test images
-the models are scored on, in bits per image value: ``bits/dim = 8 * bytes / (N * D)``.
+the models are scored on, in bits per image value: ``bits/dim = 8 * bytes / (N * H * W * C)``
+(C = 1 for grey images, 3 for RGB).
 
 * ``gzip -9``, ``bz2 -9``, ``LZMA -9e``: the whole test set as one byte stream (the images'
   values as stored, C order, one byte each), compressed by the standard library. The
   stream codecs see every image at once and can exploit repeats across images.
-* ``PNG``, ``WebP lossless``: one file per image (Pillow), the sizes summed, as one would
-  store a folder of images. PNG at zlib level 9 with ``optimize``, 1-bit when the images are
-  binary; WebP lossless at method 6 (its slowest, smallest setting).
+* The image codecs (``IMAGE_CODECS``): one file per image, headers and all, the sizes summed,
+  as one would store a folder of images; grey images as one channel, RGB as three. Each is
+  lossless (the tests decode every codec's files back to the input):
+
+  - ``PNG`` (Pillow): zlib level 9 with ``optimize``; 1-bit when the images are binary and grey.
+  - ``WebP lossless`` (Pillow, libwebp): method 4 (``WEBP_METHOD``). On the first 1,000 test
+    images, method 6 (its slowest) is larger on CIFAR-10 (4.71 vs 4.62 bits/dim) at ~24x the
+    time (54 vs 2.3 ms per image), 0.015 bits/dim smaller on MNIST (45x the time) and 0.13
+    smaller on binarized MNIST (0.90 vs 1.03; 27x the time, and JPEG-XL is smaller still).
+  - ``JPEG-XL lossless`` (imagecodecs, libjxl): ``lossless=True`` at libjxl's default effort 7
+    (``JPEGXL_EFFORT``), a bare codestream (no ISO BMFF container); 1 bit per sample when binary.
+  - ``JPEG 2000 lossless`` (imagecodecs, OpenJPEG): ``reversible=True`` (the integer 5/3
+    wavelet and reversible colour transform, no rate target), a JP2 file with OpenJPEG's
+    default resolutions; 1 bit per sample when binary. Its headers are large for tiny images
+    (218 bytes for an all-zero 28x28 image, 2.2 bits/dim of MNIST before any pixel is coded).
+  - ``JPEG-LS lossless`` (imagecodecs, CharLS): ``level=0`` (NEAR = 0: lossless); binary
+    images as 8-bit levels 0 and 1 (JPEG-LS has no 1-bit samples).
+
+  All run on one thread, so their ``seconds`` compare. One file per 32x32 RGB image costs from
+  ~0.25 ms (JPEG-LS) to a few ms (JPEG-XL, WebP) on a loaded 2-core machine;
+  ``reference_rows(max_images_per_codec=n)`` codes only the first ``n`` images with each capped
+  image codec and extrapolates their bits/dim (the row says so).
 * ``per-pixel marginals``: a model with no latent variable, an independent categorical per
   pixel fitted on the training images with add-1/2 smoothing (the Krichevsky-Trofimov
   estimator, so no level has probability 0)::
@@ -25,22 +45,33 @@ import gzip
 import io
 import lzma
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
 REFERENCE = "reference"
 STREAM_CODECS = ("gzip -9", "bz2 -9", "LZMA -9e")
-IMAGE_CODECS = ("PNG", "WebP lossless")
+IMAGE_CODECS = ("PNG", "WebP lossless", "JPEG-XL lossless", "JPEG 2000 lossless", "JPEG-LS lossless")
 MARGINALS = "per-pixel marginals"
 #: Add-``ALPHA`` smoothing of the per-pixel counts (1/2: Krichevsky-Trofimov).
 ALPHA = 0.5
+#: libwebp's method (0 fastest .. 6 slowest); 4 is smaller and ~24x faster than 6 on CIFAR-10 (module docstring).
+WEBP_METHOD = 4
+#: libjxl's effort (1 fastest .. 9 slowest; 10 and 11 are slower still); 7 is its default.
+JPEGXL_EFFORT = 7
 
-_DESCRIPTIONS = {
+DESCRIPTIONS = {
     "gzip -9": "gzip level 9 on the whole test set as one stream (standard library)",
     "bz2 -9": "bzip2 level 9 on the whole test set as one stream (standard library)",
     "LZMA -9e": "LZMA/xz preset 9 | extreme on the whole test set as one stream (standard library)",
-    "PNG": "one PNG per image (Pillow, zlib level 9, optimize), sizes summed",
-    "WebP lossless": "one lossless WebP per image (Pillow, method 6), sizes summed",
+    "PNG": "one PNG file per image, headers included (Pillow, zlib level 9, optimize; 1-bit if binary), sizes summed",
+    "WebP lossless": f"one lossless WebP file per image, headers included (Pillow, method {WEBP_METHOD}), sizes summed",
+    "JPEG-XL lossless": f"one lossless JPEG-XL file per image, headers included (libjxl via imagecodecs, effort "
+                        f"{JPEGXL_EFFORT}), sizes summed",
+    "JPEG 2000 lossless": "one lossless JP2 file per image, headers included (OpenJPEG via imagecodecs, reversible "
+                          "5/3 wavelet), sizes summed",
+    "JPEG-LS lossless": "one lossless JPEG-LS file per image, headers included (CharLS via imagecodecs, NEAR = 0), "
+                        "sizes summed",
     MARGINALS: "independent categorical per pixel fitted on the training set (add-1/2 smoothing); no latent",
 }
 
@@ -70,33 +101,88 @@ def stream_bytes(levels, codec):
     raise ValueError(f"unknown stream codec {codec!r}; one of {STREAM_CODECS}.")
 
 
-def _pil_image(image, binary):
+def image_channels(levels):
+    """``levels`` ``(N, H, W[, C])`` as ``(N, H, W, C)`` with C 1 (grey) or 3 (RGB), checked for the image codecs."""
+    images = levels[..., None] if levels.ndim == 3 else levels
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"image codecs need grey (N, H, W) or (N, H, W, 1) or RGB (N, H, W, 3) images, "
+                         f"got shape {levels.shape}.")
+    if images.dtype != np.uint8:
+        raise ValueError("the image codecs' references need 8-bit levels (below 256).")
+    return images
+
+
+def _pil_bytes(image, binary, codec):
     from PIL import Image
 
-    if image.ndim == 3 and image.shape[-1] == 1:
-        image = image[..., 0]
-    if binary:
-        return Image.fromarray(image.astype(bool))
-    if image.dtype != np.uint8:
-        raise ValueError("PNG/WebP references need levels below 256.")
-    return Image.fromarray(image)
+    grey = image.shape[-1] == 1
+    pixels = image[..., 0] if grey else image
+    # PNG has 1-bit grey but no 1-bit RGB; WebP has no bit depth below 8 (it finds the 2 levels itself).
+    picture = Image.fromarray(pixels.astype(bool) if binary and grey and codec == "PNG" else pixels)
+    buffer = io.BytesIO()
+    if codec == "PNG":
+        picture.save(buffer, format="PNG", compress_level=9, optimize=True)
+    else:
+        picture.save(buffer, format="WEBP", lossless=True, quality=100, method=WEBP_METHOD)
+    return buffer.getvalue()
 
 
-def image_file_bytes(levels, codec):
-    """Sum over images of the size of one ``codec`` file (one of IMAGE_CODECS) per image."""
-    binary = int(levels.max()) <= 1
-    total = 0
-    for image in levels:
-        buffer = io.BytesIO()
-        picture = _pil_image(image, binary)
-        if codec == "PNG":
-            picture.save(buffer, format="PNG", compress_level=9, optimize=True)
-        elif codec == "WebP lossless":
-            picture.save(buffer, format="WEBP", lossless=True, quality=100, method=6)
-        else:
+def encode_image(image, codec, binary=False):
+    """One ``codec`` file (one of IMAGE_CODECS, with its headers) of one ``(H, W, C)`` uint8 image, as bytes.
+
+    ``binary``: the image holds only 0 and 1; stored 1 bit per sample where the format has it (PNG of grey,
+    JPEG-XL, JPEG 2000), else as 8-bit levels 0 and 1 (WebP, JPEG-LS, PNG of RGB).
+    """
+    if codec in ("PNG", "WebP lossless"):
+        return _pil_bytes(image, binary, codec)
+    import imagecodecs
+
+    pixels = image[..., 0] if image.shape[-1] == 1 else image  # grey as one 2-D plane
+    bits = 1 if binary else None
+    if codec == "JPEG-XL lossless":
+        return imagecodecs.jpegxl_encode(pixels, lossless=True, effort=JPEGXL_EFFORT, bitspersample=bits,
+                                          numthreads=1)
+    if codec == "JPEG 2000 lossless":
+        # reversible: the integer 5/3 wavelet (and integer colour transform), no quantization.
+        return imagecodecs.jpeg2k_encode(pixels, reversible=True, bitspersample=bits, numthreads=1)
+    if codec == "JPEG-LS lossless":
+        return imagecodecs.jpegls_encode(pixels, level=0)  # level = NEAR = 0: lossless
+    raise ValueError(f"unknown image codec {codec!r}; one of {IMAGE_CODECS}.")
+
+
+def decode_image(data, codec, channels):
+    """The ``(H, W, channels)`` uint8 image in a ``codec`` file from :func:`encode_image` (to check it is lossless)."""
+    if codec in ("PNG", "WebP lossless"):
+        from PIL import Image
+
+        pixels = np.asarray(Image.open(io.BytesIO(data))).astype(np.uint8)  # a 1-bit PNG reads as bool
+    else:
+        import imagecodecs
+
+        decoders = {"JPEG-XL lossless": imagecodecs.jpegxl_decode, "JPEG 2000 lossless": imagecodecs.jpeg2k_decode,
+                    "JPEG-LS lossless": imagecodecs.jpegls_decode}
+        if codec not in decoders:
             raise ValueError(f"unknown image codec {codec!r}; one of {IMAGE_CODECS}.")
-        total += buffer.tell()
-    return total
+        pixels = np.asarray(decoders[codec](data))
+    pixels = pixels.reshape(pixels.shape[:2] + (-1,))
+    if channels == 1 and pixels.shape[-1] == 3:
+        # Pillow decodes every WebP as RGB: a grey image comes back as 3 copies of its one channel.
+        if not (np.array_equal(pixels[..., 0], pixels[..., 1]) and np.array_equal(pixels[..., 0], pixels[..., 2])):
+            raise ValueError(f"{codec}: a grey image decoded to unequal colour channels.")
+        pixels = pixels[..., :1]
+    return pixels
+
+
+def image_file_bytes(levels, codec, binary=None):
+    """Sum over images of the size in bytes of one ``codec`` file (one of IMAGE_CODECS) per image.
+
+    ``binary`` (default: whether ``levels`` holds only 0 and 1) picks 1-bit storage (:func:`encode_image`);
+    pass the whole test set's, so that a subset coded alone is stored as the full set would be.
+    """
+    images = image_channels(levels)
+    if binary is None:
+        binary = int(images.max()) <= 1
+    return sum(len(encode_image(image, codec, binary)) for image in images)
 
 
 def marginal_bits_per_dim(train_levels, test_levels, num_levels, alpha=ALPHA):
@@ -114,37 +200,67 @@ def marginal_bits_per_dim(train_levels, test_levels, num_levels, alpha=ALPHA):
     return float(-np.mean(log2_p.ravel()[(test + offsets).ravel()]))
 
 
-def reference_rows(test_levels, train_levels=None, num_levels=None, table="grey", image_codecs=True):
+def _images_to_code(codec, num_images, max_images_per_codec):
+    """How many of the first test images ``codec`` codes: all, unless ``max_images_per_codec`` caps it."""
+    if max_images_per_codec is None:
+        return num_images
+    cap = max_images_per_codec.get(codec) if isinstance(max_images_per_codec, Mapping) else max_images_per_codec
+    if cap is None:
+        return num_images
+    if int(cap) < 1:
+        raise ValueError(f"max_images_per_codec must be at least 1, got {cap} for {codec}.")
+    return min(int(cap), num_images)
+
+
+def reference_rows(test_levels, train_levels=None, num_levels=None, table="grey", image_codecs=True,
+                   max_images_per_codec=None):
     """One row per reference for the ranked bits/dim table, each marked ``kind = "reference"``.
 
     Args:
-        test_levels: the integer test images the models are scored on, ``(N, H, W[, C])``.
+        test_levels: the integer test images the models are scored on, ``(N, H, W[, C])``; the image
+            codecs need C = 1 (or no C axis: grey) or C = 3 (RGB) and levels below 256.
         train_levels: integer training images for the per-pixel marginals (row left out if None).
         num_levels: ``L`` (default: ``max + 1`` over train and test).
         table: which ranked table the rows belong to (``"grey"`` or ``"binarized"``).
-        image_codecs: include PNG and WebP (one file per image; slower than the stream codecs).
+        image_codecs: include the image codecs (one file per image; slower than the stream codecs):
+            True for all of IMAGE_CODECS, False for none, or a sequence of their names.
+        max_images_per_codec: None (default: every image codec codes all N images, exact), an int ``n``
+            (each image codec codes only the first ``n`` images) or a mapping from image codec name to
+            ``n`` (only those codecs capped, e.g. the slow ones). A capped row's bits/dim is the rate of
+            the first ``n`` images, ``8 * bytes / (n * H * W * C)``, taken as the whole test set's; its
+            ``images_coded`` is ``n`` and its description says "first n of N images".
 
     Each row: ``kind, table, name, description, bits_per_dim, bits_per_dim_method ("reference"),
-    bytes`` (None for the marginals), ``seconds``.
+    bytes`` (of the files coded; None for the marginals), ``seconds`` (coding time), ``images_coded``
+    (how many test images the number is measured on).
     """
     test = as_levels(test_levels)
-    num_dims = test.size
+    num_images, values_per_image = len(test), test[0].size
     rows = []
 
-    def add(name, seconds, bits_per_dim, size=None):
-        rows.append({"kind": REFERENCE, "table": table, "name": name, "description": _DESCRIPTIONS[name],
+    def add(name, seconds, bits_per_dim, size=None, images_coded=num_images):
+        description = DESCRIPTIONS[name]
+        if images_coded < num_images:
+            description += f"; first {images_coded} of {num_images} images, bits/dim extrapolated"
+        rows.append({"kind": REFERENCE, "table": table, "name": name, "description": description,
                      "bits_per_dim": float(bits_per_dim), "bits_per_dim_method": REFERENCE, "bytes": size,
-                     "seconds": seconds})
+                     "seconds": seconds, "images_coded": images_coded})
 
     for codec in STREAM_CODECS:
         start = time.perf_counter()
         size = stream_bytes(test, codec)
-        add(codec, time.perf_counter() - start, 8.0 * size / num_dims, size)
-    if image_codecs:
-        for codec in IMAGE_CODECS:
-            start = time.perf_counter()
-            size = image_file_bytes(test, codec)
-            add(codec, time.perf_counter() - start, 8.0 * size / num_dims, size)
+        add(codec, time.perf_counter() - start, 8.0 * size / test.size, size)
+    chosen = IMAGE_CODECS if image_codecs is True else () if image_codecs is False else tuple(image_codecs)
+    unknown = [c for c in chosen if c not in IMAGE_CODECS]
+    if unknown:
+        raise ValueError(f"unknown image codecs {unknown}; choose from {IMAGE_CODECS}.")
+    if chosen:
+        image_channels(test)  # one clear error for a shape or depth the image codecs cannot take
+    for codec in chosen:
+        count = _images_to_code(codec, num_images, max_images_per_codec)
+        start = time.perf_counter()
+        size = image_file_bytes(test[:count], codec, binary=int(test.max()) <= 1)
+        add(codec, time.perf_counter() - start, 8.0 * size / (count * values_per_image), size, count)
     if train_levels is not None:
         train = as_levels(train_levels)
         levels = int(num_levels) if num_levels is not None else int(max(train.max(), test.max())) + 1

@@ -1,14 +1,22 @@
-"""``report.md``: the ranked tables, the ranking in words and how to read them, for a person.
+"""``report.md``: the ranked tables, the ranking in words, what the pictures show and how to read it all.
 
 The parts it is built from: :mod:`~vae_tf.compare.rows` (what a row is, the ranking),
 :mod:`~vae_tf.compare.tables` (the tables), :mod:`~vae_tf.compare.results_files` (results.json and
-.csv) and :mod:`~vae_tf.compare.plots` (the pictures).
+.csv) and :mod:`~vae_tf.compare.plots` (the pictures). It is rewritten after every configuration,
+so a run in progress (or stopped) has a report of what it finished.
 """
 
+import math
 import os
 
+from vae_tf.atomic_files import atomic_path
 from vae_tf.compare.rows import BINARIZED, GREY, MODEL, REFERENCE, ranked
 from vae_tf.compare.tables import BINARIZED_COLUMNS, GREY_COLUMNS, markdown_table
+
+#: A difference in bits/dim smaller than this many standard errors (of the difference) is a tie.
+TIE_STANDARD_ERRORS = 2.0
+#: Decoders whose pictures (means over the levels) can look worse than their likelihood says.
+LEVEL_DISTRIBUTIONS = ("categorical", "logistic_mixture")
 
 
 def _agreement(rows):
@@ -26,9 +34,29 @@ def _agreement(rows):
     )
 
 
+def difference_standard_error(a, b):
+    """``sqrt(se_a^2 + se_b^2)`` of two rows' bits/dim (a reference's is 0: its number has no sampling noise
+    of its own), or None when neither row has one."""
+    ses = [r.get("bits_per_dim_se") for r in (a, b)]
+    if all(se is None for se in ses):
+        return None
+    return math.sqrt(sum((se or 0.0) ** 2 for se in ses))
+
+
+def is_tie(a, b):
+    """True when ``|bpd_a - bpd_b| < TIE_STANDARD_ERRORS * difference_standard_error(a, b)``."""
+    se = difference_standard_error(a, b)
+    return se is not None and abs(a["bits_per_dim"] - b["bits_per_dim"]) < TIE_STANDARD_ERRORS * se
+
+
+def _names(rows):
+    names = [f"`{r['name']}`" for r in rows]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def ranking_in_words(rows, num_dims, table=GREY):
-    """The ranking said in sentences: which model wins, by how much, where the MSE losses land, and
-    where the best model stands among the reference codecs."""
+    """The ranking said in sentences: which model wins and by how much (or ties, within two standard errors),
+    where the MSE losses land, and where the best model stands among the references of this table."""
     everything = [r for r in ranked(rows, table) if r["rank"] is not None]
     models = [r for r in everything if r.get("kind", MODEL) == MODEL]
     if not models:
@@ -37,11 +65,18 @@ def ranking_in_words(rows, num_dims, table=GREY):
 
     def gap(r):
         diff = r["bits_per_dim"] - best["bits_per_dim"]
-        return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image) behind"
+        se = difference_standard_error(r, best)
+        noise = f", s.e. {se:.3f}" if se is not None else ""
+        return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image{noise}) behind"
 
+    tied = [r for r in models[1:] if is_tie(r, best)]
     words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
              f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']})"]
-    if len(models) > 1:
+    if tied:
+        words.append(f"; {_names(tied)} {'ties' if len(tied) == 1 else 'tie'} with it (within "
+                     f"{TIE_STANDARD_ERRORS:g} standard errors of the difference, so the order between them is "
+                     "not settled by these test images)")
+    elif len(models) > 1:
         words.append(f"; the runner-up `{models[1]['name']}` is {gap(models[1])}")
     words.append(". ")
     mse = [r for r in models if r.get("loss") in ("scaled_mse", "keras_mse")]
@@ -59,43 +94,106 @@ def ranking_in_words(rows, num_dims, table=GREY):
         words.append(f"The best continuous density on dequantized data, `{top['name']}`, ranks "
                      f"{models.index(top) + 1}, {gap(top)} (its number is an upper bound on its bits/dim). ")
     worst = models[-1]
-    if worst["name"] != best["name"]:
+    if len(models) > 2 and worst not in tied:
         words.append(f"Last is `{worst['name']}` at {worst['bits_per_dim']:.4f} bits/dim. ")
     references = [r for r in everything if r.get("kind") == REFERENCE]
     if references:
-        beaten = [r["name"] for r in references if r["bits_per_dim"] > best["bits_per_dim"]]
-        ahead = [r["name"] for r in references if r["bits_per_dim"] <= best["bits_per_dim"]]
-        words.append(f"**Against the references** (not models: classic codecs and per-pixel marginals on the same "
+        kinds = ["classic codecs" if any(r.get("bytes") is not None for r in references) else None,
+                 "per-pixel marginals" if any(r.get("bytes") is None for r in references) else None]
+        beaten = [r["name"] for r in references if r["bits_per_dim"] > best["bits_per_dim"] and not is_tie(r, best)]
+        even = [r["name"] for r in references if is_tie(r, best)]
+        ahead = [r for r in references if r["bits_per_dim"] <= best["bits_per_dim"] and not is_tie(r, best)]
+        words.append(f"**Against the references** (not models: {' and '.join(k for k in kinds if k)} on the same "
                      f"integer test images), `{best['name']}` ranks {best['rank']} of {len(everything)}")
         if beaten:
             words.append(f"; it needs fewer bits than {', '.join(beaten)}")
+        if even:
+            words.append(f"; it ties with {', '.join(even)}")
         if ahead:
-            words.append(f"; {', '.join(ahead)} {'does' if len(ahead) == 1 else 'do'} better "
-                         f"(by {best['bits_per_dim'] - references[0]['bits_per_dim']:.3f} bits/dim for the best, "
-                         f"{references[0]['name']})")
+            words.append(f"; {', '.join(r['name'] for r in ahead)} {'does' if len(ahead) == 1 else 'do'} better "
+                         f"(by {best['bits_per_dim'] - ahead[0]['bits_per_dim']:.3f} bits/dim for the best, "
+                         f"{ahead[0]['name']})")
         words.append(".")
     return "".join(words).strip() + "\n"
 
 
-def write_report(rows, out, settings):
-    """``report.md``: the ranked grey-level table, the binarized table, the ranking in words, how to read them."""
-    models = [r for r in rows if r.get("kind", MODEL) == MODEL]
+def what_you_see(rows, table=GREY):
+    """The ranking held against the pictures: where the best likelihood is not the best-looking model, and why.
+
+    "Best-looking" is measured, not judged: the lowest reconstruction MSE at the posterior mean is the
+    reconstruction closest to the test images. The why is what the pictures show: decoder means.
+    """
+    models = [r for r in ranked(rows, table) if r["rank"] is not None and r.get("kind", MODEL) == MODEL]
+    if len(models) < 2:
+        return ""
+    best = models[0]
+    closest = min(models, key=lambda r: r["recon_mse"])
+    words = ["**What you see.** The pictures show decoder means, not samples of `p(x|z)`: reconstructions at "
+             "`z = E[q(z|x)]`, and samples at `z ~ p(z)`. "]
+    if closest["name"] == best["name"]:
+        words.append(f"Here the best likelihood, `{best['name']}`, also draws the reconstructions closest to the "
+                     f"test images (MSE {best['recon_mse']:.4f}). ")
+    else:
+        words.append(f"The best likelihood, `{best['name']}`, is not the model whose reconstructions look closest "
+                     f"to the test images: that is `{closest['name']}` (MSE {closest['recon_mse']:.4f} against "
+                     f"{best['recon_mse']:.4f}). Likelihood and looks measure different things: a likelihood pays "
+                     "for every level of doubt in every sub-pixel, a picture of the mean shows none of it. ")
+    if best.get("likelihood") in LEVEL_DISTRIBUTIONS:
+        words.append(f"`{best['name']}` is a distribution over the levels of each sub-pixel: its mean averages "
+                     "over all of them, so a sub-pixel it is unsure of (0 or 255 at a stroke's edge) comes out as "
+                     "a grey between the two, and its pictures look blotchier than the probability it gives the "
+                     "true image would suggest. ")
+    collapsed = [r for r in models if r.get("active_units") is not None and r["active_units"] <= 1]
+    words.append("Samples decode `z` drawn from the prior; where the encoder's posteriors do not fill the prior, "
+                 "such `z` fall between the training images and decode to shapes unlike any of them")
+    if collapsed:
+        words.append(f" (and {_names(collapsed)}, with at most one active latent unit, draw nearly the same "
+                     "image for every `z`: posterior collapse)")
+    words.append(".")
+    return "".join(words) + "\n"
+
+
+def _levels_phrase(settings):
+    levels = settings.get("num_levels")
+    kind = "colour: R, G, B sub-pixels" if settings.get("channels", 1) == 3 else "grey: one sub-pixel per pixel"
+    return f"{kind}, {levels} levels each" if levels else kind
+
+
+def _header(rows, settings, models):
     first = models[0]
     d = int(settings["num_dims"])
-    levels = settings.get("num_levels")
+    planned = settings.get("configurations")
+    progress = ""
+    if planned and len(models) < len(planned):
+        left = [n for n in planned if n not in {r["name"] for r in models}]
+        progress = (f"**In progress or stopped: {len(models)} of {len(planned)} configurations finished** "
+                    f"(still to run: {', '.join(left)}). Rerun the same command to resume.\n\n")
+    networks = sorted({f"{r.get('network', 'MLP')}" for r in models})
+    parameters = sorted({r.get("parameters") for r in models if r.get("parameters")})
+    size = (f" ({parameters[0]:,} to {parameters[-1]:,} parameters, by decoder)" if len(parameters) > 1 else
+            f" ({parameters[0]:,} parameters)" if parameters else "")
+    scored = sorted({r.get("scored_examples", r.get("iwae_examples")) for r in models})
+    tested = sorted({r.get("test_examples") for r in models if r.get("test_examples")})
+    return progress + (
+        f"Data: {settings['data_description']} ({_levels_phrase(settings)}; D = {d} sub-pixels per image). "
+        f"Every run: {' / '.join(networks)} encoder and decoder{size}, latent_dim={first['latent_dim']}, "
+        f"{first['epochs']} epochs, batch size {first['batch_size']}, Adam(1e-3), seed {first['seed']}. "
+        f"Bits/dim, its standard error, `log P(x)`, the ELBO and IWAE (k={first['iwae_k']}) are taken on the "
+        f"same first {', '.join(map(str, scored))} test images; the MSE, KL and active units on all "
+        f"{', '.join(map(str, tested)) or 'of them'}.")
+
+
+def write_report(rows, out, settings):
+    """``report.md``: the ranked tables, the ranking in words, what you see, how to read them."""
+    models = [r for r in rows if r.get("kind", MODEL) == MODEL]
+    d = int(settings["num_dims"])
     grey, binarized = ranked(rows, GREY), ranked(rows, BINARIZED)
-    lines = [
-        f"# vae-tf compare: {settings['dataset']}",
-        "",
-        f"Data: {settings['data_description']}. Every run: MLP encoder/decoder with hidden layers "
-        f"{tuple(first['hidden'])}, latent_dim={first['latent_dim']}, {first['epochs']} epochs, batch size "
-        f"{first['batch_size']}, Adam(1e-3), seed {first['seed']}. Bits/dim of the D = {d} pixels from IWAE with "
-        f"k={first['iwae_k']} on the first {first['iwae_examples']} test images; other test numbers over all of them.",
-        "",
-    ]
+    lines = [f"# vae-tf compare: {settings['dataset']}", ""]
+    if models:
+        lines += [_header(rows, settings, models), ""]
     if grey:
-        lines += [f"## Grey levels ({levels} levels), ranked by test bits/dim (lower is better)", "",
-                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d)]
+        lines += [f"## Integer images ({_levels_phrase(settings)}), ranked by test bits/dim (lower is better)", "",
+                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows)]
         for r in grey:
             if r.get("no_bits_reason"):
                 lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
@@ -103,35 +201,49 @@ def write_report(rows, out, settings):
         lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",
                   markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED)]
     lines += ["Configurations:", ""]
-    lines += [f"- `{r['name']}`: {r['description']}" for r in rows]
+    described = {}
+    for r in rows:
+        described.setdefault(r["name"], r["description"])
+    lines += [f"- `{name}`: {description}" for name, description in described.items()]
     lines += ["", "## How to read this", ""]
+    # The baseline of the rows scored on the integer images themselves (not dequantized, not binarized).
+    baseline = next((r for r in grey if r.get("kind") == MODEL and not r.get("dequantized")
+                     and r.get("mean_image_mse") is not None), None)
     lines += [
-        "- **bits/dim** `= -log2 P(x) / D` of the integer image: what a lossless code built from the model would "
-        "spend per pixel, never negative, lower is better. It puts every likelihood on one scale.",
-        "- **exact**: the decoder is a distribution over the grey levels (discretized Gaussian, discretized "
+        "- **bits/dim** `= -log2 P(x) / D` of the integer image, D counting sub-pixels: what a lossless code built "
+        "from the model would spend per sub-pixel, never negative, lower is better. It puts every likelihood on "
+        "one scale.",
+        f"- **± s.e.**: the standard error of that mean over the scored test images. Two rows whose difference is "
+        f"below {TIE_STANDARD_ERRORS:g} standard errors of the difference are called a tie.",
+        "- **exact**: the decoder is a distribution over the levels (discretized Gaussian, discretized "
         "logistic mixture, categorical; Bernoulli on binary pixels), so `P(x)` is the probability of the image "
         "itself (estimated by IWAE, a lower bound that tightens with k).",
         "- **dequantized bound**: a continuous density p (Gaussian, continuous Bernoulli) is scored on one fixed "
         "draw `(k + u) / L`, `u ~ U[0, 1)`: `log P(k) >= E_u[log p((k + u) / L)] - D log L` (Theis et al., 2016), "
-        "so its bits/dim is an upper bound on the true one. A model trained on the raw grey values "
-        "(`*_raw`) is scored in the same way: a density that spiked on the grey levels pays for it here.",
+        "so its bits/dim is an upper bound on the true one. A model trained on the raw values "
+        "(`*_raw`) is scored in the same way: a density that spiked on the levels pays for it here.",
         "- **bits/dim at optimal sigma** (fixed-sigma rows only): the same decoder means with the shared sigma set "
         "to `sqrt(test MSE)`. An MSE loss fixes sigma; this column judges its means fairly against a model that "
         "learned sigma.",
         "- **test log P(x) nats**: `log P(x)` per image (exact or the bound), `-bits/dim * D * ln 2`.",
         "- **active units**: latent dimensions j with `Var_x(E_q[z_j|x]) > 0.01`. Few active units means the "
         "KL term won (posterior collapse).",
-        "- **recon. MSE**: per-pixel squared error of the decoder mean at the posterior mean; **train s** is the "
-        "whole fit (validation included).",
+        "- **MSE at z = posterior mean**: per-sub-pixel squared error of the decoder mean at `z = E[q(z|x)]` "
+        + (f"(predicting every integer test image by the mean test image scores {baseline['mean_image_mse']:.4f}; "
+           "a collapsed model can do worse, since its posterior mean is an atypical `z`)" if baseline else "")
+        + "; **train s** is the whole fit (validation included).",
         "",
     ]
     for r in models:
         if r.get("implied_sigma"):
+            baseline = (f" (the mean test image alone scores {r['mean_image_mse']:.4f})"
+                        if r.get("mean_image_mse") is not None else "")
             lines.append(
-                f"**The Keras `\"mse\"` pitfall (`{r['name']}`).** Keras' `\"mse\"` averages over the D = {d} pixels: "
-                f"`mean-MSE + KL` is a Gaussian decoder with sigma = sqrt(D/2) = {r['implied_sigma']:.2f}, i.e. relative "
-                f"to the sigma = 1 you probably meant, a hidden KL weight beta = D / (2 sigma^2) = {r['implied_beta']:.0f}. "
-                f"It ends with {r['active_units']} active latent units and a reconstruction MSE of {r['recon_mse']:.4f}.\n")
+                f"**The Keras `\"mse\"` pitfall (`{r['name']}`).** Keras' `\"mse\"` averages over the D = {d} "
+                f"sub-pixels: `mean-MSE + KL` is a Gaussian decoder with sigma = sqrt(D/2) = {r['implied_sigma']:.2f}, "
+                f"i.e. relative to the sigma = 1 you probably meant, a hidden KL weight beta = D / (2 sigma^2) = "
+                f"{r['implied_beta']:.0f}. It ends with {r['active_units']} active latent units and a "
+                f"reconstruction MSE at the posterior mean of {r['recon_mse']:.4f}{baseline}.\n")
     agreement = _agreement(rows)
     if agreement:
         lines.append(agreement)
@@ -143,5 +255,5 @@ def write_report(rows, out, settings):
     ]
     lines += [f"- `{r['reconstructions_png']}`, `{r['samples_png']}`" for r in models]
     lines += ["", "![learning curves](learning_curves.png)", ""]
-    with open(os.path.join(out, "report.md"), "w") as f:
+    with atomic_path(os.path.join(out, "report.md")) as tmp, open(tmp, "w") as f:
         f.write("\n".join(lines))

@@ -1,5 +1,6 @@
 """``vae_tf.compare``: one VAE per configuration, same data, architecture, seed and budget."""
 
+import hashlib
 import os
 
 import keras
@@ -8,11 +9,14 @@ import numpy as np
 from vae_tf.compare import plots, report, results_files, tables
 from vae_tf.compare.rows import BINARIZED, GREY, MODEL
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, nats_to_bits_per_dim, test_metrics
-from vae_tf.compare.references import reference_rows
+from vae_tf.compare.references import DESCRIPTIONS, reference_rows
+from vae_tf.compare.results_files import finished_rows
+from vae_tf.errors import RunInterrupted
+from vae_tf.stop_signals import stopping_on_signals
 from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
 from vae_tf.models.vae.registry import resolve_configs
-from vae_tf.networks import describe_network
+from vae_tf.networks import network_kind
 from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
 from vae_tf.argument_checks import check_positive_int
 
@@ -45,12 +49,13 @@ def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16,
 def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True, network=None):
+                codecs=True, image_size=None, skip_bad_files=False, network=None):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.rows.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
     on the same integer test images (:func:`vae_tf.compare.references.reference_rows`).
+    ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`).
     ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
     configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`)."""
     epochs = check_positive_int(epochs, "epochs")
@@ -61,28 +66,59 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
         chosen = [c.replace(hidden=tuple(hidden)) for c in chosen]
     if network is not None:
         chosen = [c.replace(network=network) for c in chosen]
-    images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size)
+    images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size, image_size=image_size,
+                          skip_bad_files=skip_bad_files, log=print if verbose else None)
     if images.num_levels is None and any(c.likelihood in DISCRETIZED_LIKELIHOODS or c.dequantized for c in chosen):
         raise ValueError(f"{images.source} has float pixels of unknown quantization: the discretized and dequantized "
                          "configurations need integer grey levels (e.g. uint8 images).")
     os.makedirs(out, exist_ok=True)
     say = print if verbose else (lambda *a, **kw: None)
     say(f"vae-tf compare: {images.describe()}; {len(chosen)} configurations, {epochs} epochs each.")
+    settings = {"dataset": images.name, "data_description": images.describe(),
+                "num_dims": int(np.prod(images.event_shape)), "num_levels": images.num_levels,
+                "channels": int(images.event_shape[-1]), "configurations": [c.name for c in chosen]}
+    budget = {"data": images.describe(), "source": images.source, "content": _fingerprint(images), "epochs": epochs, "k": k, "batch_size": batch_size,
+              "seed": seed, "iwae_examples": iwae_examples}
+    earlier = finished_rows(out)
     rows = []
-    for i, config in enumerate(chosen, 1):
-        say(f"\n[{i}/{len(chosen)}] {config.name}: {config.description}")
-        row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile)
-        rows.append(row)
-    if codecs:
-        rows += _codec_rows(chosen, images, seed, say)
-    rows += [dict(r) for r in references]
-    results_files.write_results(rows, out)
-    plots.save_learning_curves(rows, os.path.join(out, "learning_curves.png"))
-    report.write_report(rows, out, {"dataset": images.name, "data_description": images.describe(),
-                                    "num_dims": int(np.prod(images.event_shape)), "num_levels": images.num_levels})
-    say("\n" + tables.text_tables(rows))
+
+    def save():
+        # After every configuration: a stopped run keeps what it finished, and a rerun resumes from it.
+        everything = rows + [dict(r) for r in references]
+        plots.save_learning_curves(everything, os.path.join(out, "learning_curves.png"))
+        report.write_report(everything, out, settings)
+        results_files.write_results(everything, out)  # last: a row in results.json has its report and pictures
+
+    with stopping_on_signals() as stop:
+        done = 0
+        try:
+            if codecs:
+                rows += _codec_rows(chosen, images, seed, say, earlier)
+            for i, config in enumerate(chosen, 1):
+                key = results_files.run_key(config=config.to_dict(), **budget)
+                if key in earlier:
+                    say(f"\n[{i}/{len(chosen)}] {config.name}: finished in an earlier run with the same data, "
+                        f"budget and seed ({os.path.join(out, results_files.RESULTS_JSON)}); kept, not retrained.")
+                    row = earlier[key]
+                else:
+                    say(f"\n[{i}/{len(chosen)}] {config.name}: {config.description}")
+                    row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
+                                   jit_compile)
+                    row["run_key"] = key
+                rows.insert(len([r for r in rows if r["kind"] == MODEL]), row)
+                done = i
+                save()
+        except BaseException as error:
+            if stop.signal is None:
+                raise
+            where = chosen[done].name if done < len(chosen) else "the reference codecs"
+            saved = (f"the {done} finished configuration{'s' if done != 1 else ''} are in "
+                     f"{os.path.join(out, results_files.RESULTS_JSON)} and report.md" if done else "nothing was finished")
+            raise RunInterrupted(f"stopped by {stop.signal} during `{where}`: {saved}; rerun the same command "
+                                 "to resume.") from error
+    say("\n" + tables.text_tables(rows + [dict(r) for r in references]))
     say(f"\nReport: {os.path.join(out, 'report.md')}")
-    return rows
+    return rows + [dict(r) for r in references]
 
 
 def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile):
@@ -101,20 +137,22 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     model = build_vae(config, images.event_shape, seed=seed, num_levels=images.num_levels or 2)
     result = fit_vae(model, config, images, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
                      jit_compile=jit_compile)
-    row["network"] = describe_network(model)  # e.g. "mlp, 123,456 parameters"; fit built the model
     splits = prepare_splits(config, images, seed)
     # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
     # same fixed dequantized draw it was validated on (the test seed).
     x_levels = splits.x_test if config.binarized else images.x_test
     row.update(evaluate_configuration(model, config, x_levels, 2 if config.binarized else images.num_levels, k=k,
                                       iwae_examples=iwae_examples, seed=seed + TEST_SEED_OFFSET))
-    row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second)
+    row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second,
+               network=network_name(config, model), parameters=int(model.count_params()))
     row.update(_save_pictures(model, config, splits.x_test, out, seed))
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
     row["history"]["val_bits_per_dim"] = validation_bits_per_dim(row, images.event_shape, images.num_levels)
-    bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f} ({row['bits_per_dim_method']})"
-    say(f"  test bits/dim {bits}, ELBO {row['test_elbo']:.2f}, IWAE(k={k}) {row['test_iwae']:.2f} nats, "
-        f"MSE {row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
+    se = "" if row["bits_per_dim_se"] is None else f" +- {row['bits_per_dim_se']:.4f}"
+    bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f}{se} ({row['bits_per_dim_method']})"
+    say(f"  on the first {row['scored_examples']} test images: bits/dim {bits}, ELBO {row['test_elbo']:.2f}, "
+        f"IWAE(k={k}) {row['test_iwae']:.2f} nats; on all {row['test_examples']}: MSE at z = E[q(z|x)] "
+        f"{row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
     return row
 
 
@@ -131,19 +169,49 @@ def evaluate_configuration(model, config, x_levels, num_levels, k=1000, iwae_exa
     return row
 
 
-def _codec_rows(configs, images, seed, say):
-    """Reference rows for each table that has models: the integer test images the models are scored on."""
+def _codec_rows(configs, images, seed, say, earlier):
+    """Reference rows for each table that has models: the integer test images the models are scored on
+    (kept from an earlier run on the same data, ``earlier``, when there is one)."""
     rows = []
-    if images.num_levels is not None and any(not c.binarized for c in configs):
-        say("\nReference codecs on the grey-level test images ...")
-        levels = images.num_levels
-        rows += reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
-                               table=GREY)
-    if any(c.binarized for c in configs):
-        say("Reference codecs on the binarized test images ...")
-        test = binarize_static(images.x_test, seed + TEST_SEED_OFFSET).astype("uint8")
-        rows += reference_rows(test, None, 2, table=BINARIZED)
+    for table in (GREY, BINARIZED):
+        if table == GREY and (images.num_levels is None or all(c.binarized for c in configs)):
+            continue
+        if table == BINARIZED and not any(c.binarized for c in configs):
+            continue
+        key = results_files.run_key(table=table, data=images.describe(), source=images.source, seed=seed,
+                                    codecs=DESCRIPTIONS)  # names and settings
+        kept = [r for r in earlier.values() if r.get("codec_key") == key]
+        if kept:
+            say(f"Reference codecs on the {table} test images: kept from an earlier run.")
+            rows += kept
+            continue
+        say(f"\nReference codecs on the {'integer' if table == GREY else 'binarized'} test images ...")
+        if table == GREY:
+            levels = images.num_levels
+            found = reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
+                                   table=GREY)
+        else:
+            test = binarize_static(images.x_test, seed + TEST_SEED_OFFSET).astype("uint8")
+            found = reference_rows(test, None, 2, table=BINARIZED)
+        for i, r in enumerate(found):
+            r.update(codec_key=key, run_key=f"{key}-{i}")
+        rows += found
     return rows
+
+
+def _fingerprint(images):
+    """A hash of the pixels a run sees (every test image, the first training images): same name, same data."""
+    digest = hashlib.sha256(np.ascontiguousarray(images.x_test).tobytes())
+    digest.update(np.ascontiguousarray(images.x_train[:1000]).tobytes())
+    digest.update(str((images.x_train.shape, images.x_val.shape)).encode())
+    return digest.hexdigest()[:16]
+
+
+def network_name(config, model=None):
+    """The encoder / decoder family a configuration builds, as the report names it: ``MLP (200, 200)``,
+    or ``conv`` / ``resnet`` for the model's convolutional networks (:func:`vae_tf.networks.network_kind`)."""
+    kind = "mlp" if model is None else network_kind(model.encoder, model.decoder)
+    return f"MLP {tuple(config.hidden)}" if kind == "mlp" else kind
 
 
 def validation_bits_per_dim(row, event_shape, num_levels):

@@ -9,10 +9,11 @@ GREY_COLUMNS = [
     ("rank", "rank", "{}"),
     ("name", "configuration", "{}"),
     ("bits_per_dim", "bits/dim", "{:.4f}"),
+    ("bits_per_dim_se", "± s.e.", "{:.4f}"),
     ("bits_per_dim_method", "bits/dim is", "{}"),
     ("bits_per_dim_at_optimal_sigma", "bits/dim at optimal sigma", "{:.4f}"),
     ("log_prob", "test log P(x) nats", "{:.1f}"),
-    ("recon_mse", "recon. MSE", "{:.4f}"),
+    ("recon_mse", "MSE at z = posterior mean", "{:.4f}"),
     ("kl", "KL", "{:.2f}"),
     ("active_units", "active units", "{}"),
     ("train_seconds", "train s", "{:.1f}"),
@@ -22,9 +23,10 @@ BINARIZED_COLUMNS = [
     ("rank", "rank", "{}"),
     ("name", "configuration", "{}"),
     ("bits_per_dim", "bits/dim", "{:.4f}"),
+    ("bits_per_dim_se", "± s.e.", "{:.4f}"),
     ("test_iwae", "test log p(x) IWAE", "{:.2f}"),
     ("test_elbo", "test ELBO", "{:.2f}"),
-    ("recon_mse", "recon. MSE", "{:.4f}"),
+    ("recon_mse", "MSE at z = posterior mean", "{:.4f}"),
     ("kl", "KL", "{:.2f}"),
     ("active_units", "active units", "{}"),
     ("train_seconds", "train s", "{:.1f}"),
@@ -56,11 +58,11 @@ def text_table(rows, columns=GREY_COLUMNS):
 
 
 def text_tables(rows):
-    """Both tables for the console: grey levels ranked by bits/dim, then binarized."""
+    """Both tables for the console: integer images ranked by bits/dim, then binarized."""
     parts = []
     grey, binarized = ranked(rows, GREY), ranked(rows, BINARIZED)
     if grey:
-        parts.append("Grey levels, ranked by test bits/dim (lower is better):\n" + text_table(grey, GREY_COLUMNS))
+        parts.append("Integer images, ranked by test bits/dim (lower is better):\n" + text_table(grey, GREY_COLUMNS))
     if binarized:
         parts.append("Binarized images (a different dataset):\n" + text_table(binarized, BINARIZED_COLUMNS))
     return "\n\n".join(parts)

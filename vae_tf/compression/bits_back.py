@@ -21,7 +21,9 @@ it pushed. Those seed words are the start-up overhead; they are left on the stac
 last image is decoded, and the decompressor checks that they are exactly what it expects.
 
 Each batch is one encoder pass, one decoder pass and three vectorised ``constriction``
-calls; no Python loop runs over pixels or latents.
+calls; no Python loop runs over pixels or latents. A decoder with coupled colour channels
+(``CodingModel.channels_coupled``) takes three decoder passes and three pixel calls per batch
+instead: R, then G given R, then B given R and G.
 """
 
 import dataclasses
@@ -144,6 +146,30 @@ class _EncodePass:
     shortfall_bits: float
 
 
+def _pixel_symbols(coding, z, x):
+    """``(weights, symbols)`` of a batch's sub-pixels in the order the decompressor pops them.
+
+    Every value at once from ``pixel_weights``; a decoder with coupled channels codes all the
+    R values, then all G, then all B (``channel_weights``, each channel given the ones before).
+    """
+    if not coding.channels_coupled:
+        return coding.pixel_weights(z), x.reshape(-1)
+    channels = range(coding.event_shape[-1])
+    weights = np.concatenate([coding.channel_weights(z, x, c) for c in channels])
+    return weights, np.concatenate([x[..., c].reshape(-1) for c in channels])
+
+
+def _decode_pixels(coder, categorical, coding, z):
+    """The batch's integer images ``(rows, *event_shape)`` popped from ``coder`` (the inverse of ``_pixel_symbols``)."""
+    shape = (len(z),) + coding.event_shape
+    if not coding.channels_coupled:
+        return coder.decode(categorical, coding.pixel_weights(z)).reshape(shape)
+    x = np.zeros(shape, np.int32)
+    for c in range(coding.event_shape[-1]):
+        x[..., c] = coder.decode(categorical, coding.channel_weights(z, x, c)).reshape(shape[:-1])
+    return x
+
+
 def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
     """One compression pass over ``levels`` on a stack that starts with ``initial_words``."""
     categorical = constriction.stream.model.Categorical(perfect=False)
@@ -157,8 +183,7 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
         shortfall = max(shortfall, coded_entropy_bits(posterior) - coder.num_valid_bits())
         z = coder.decode(categorical, posterior)
         posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
-        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
-        symbols = x.reshape(-1)
+        pixels, symbols = _pixel_symbols(coding, z.reshape(hi - lo, coding.latent_dim), x)
         coder.encode_reverse(symbols, categorical, pixels)
         pixel_bits -= float(np.sum(coded_log2_probabilities(pixels, symbols)))
         coder.encode_reverse(z, prior)
@@ -263,8 +288,7 @@ def decompress(model, data, verbose=0, source="the data"):
     progbar = _progress(header.count, verbose)
     for lo, hi in reversed(coding_batches(header.count, header.batch_size)):
         z = coder.decode(prior, (hi - lo) * coding.latent_dim)
-        pixels = coding.pixel_weights(z.reshape(hi - lo, coding.latent_dim))
-        x = coder.decode(categorical, pixels).reshape((hi - lo,) + coding.event_shape)
+        x = _decode_pixels(coder, categorical, coding, z.reshape(hi - lo, coding.latent_dim))
         levels[lo:hi] = x
         coder.encode_reverse(z, categorical, coding.posterior_weights(x))
         if progbar is not None:

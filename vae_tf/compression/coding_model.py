@@ -6,6 +6,17 @@ Every number the coder sees comes out of two XLA-compiled functions that always 
     posterior_weights(levels)  (rows, *event) int  -> (rows * latent, 2^bits) integer weights
     pixel_weights(idx)         (rows, latent) int32 -> (rows * D, L) integer weights
 
+A decoder whose channels of a pixel depend on each other (``channels_coupled``: the
+channel-coupled logistic mixture on RGB) has no ``pixel_weights``; its sub-pixels are coded
+channel by channel, each given the channels before it (its distribution's
+``channel_bin_log_probs(x)``)::
+
+    channel_weights(idx, levels, c)  (rows, latent), (rows, H, W, C), c -> (rows * H * W, L) weights of channel c
+
+Only the channels ``< c`` of ``levels`` are read (the rest are zeroed inside the program),
+so the compressor, which knows the whole image, and the decompressor, which has decoded
+channels ``0 .. c-1`` so far, feed the program identical tensors.
+
 The compressor and the decompressor feed them identical tensors (the same integer images,
 the same bin indices) of one fixed shape through the same compiled program, and the integer
 weights are computed inside that program (``quantization.integer_weights``), so both sides
@@ -84,6 +95,13 @@ class CodingModel:
         self._pixel_fn = tf.function(
             self._pixel_weights, jit_compile=True,
             input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32)])
+        #: True when each channel of a pixel is coded given the channels before it (``channel_weights``).
+        self.channels_coupled = bool(getattr(model.likelihood, "coupled", False))
+        self._channel_fn = tf.function(
+            self._channel_weights, jit_compile=True,
+            input_signature=[tf.TensorSpec((self.batch_size, self.latent_dim), tf.int32),
+                             tf.TensorSpec((self.batch_size,) + self.event_shape, tf.int32),
+                             tf.TensorSpec((), tf.int32)])
 
     @classmethod
     def for_model(cls, model, latent_bits, batch_size):
@@ -108,6 +126,17 @@ class CodingModel:
         """``(rows * D, L)`` integer weights of ``P(level | z)`` for latent bin ``indices`` ``(rows, latent)``."""
         return self._pixel_fn(self._padded(indices.astype(np.int32))).numpy()[:len(indices) * self.event_size]
 
+    def channel_weights(self, indices, levels, channel):
+        """``(rows * H * W, L)`` integer weights of ``P(x_c = level | z, x_{<c})`` for channel ``c`` of every pixel.
+
+        ``indices`` ``(rows, latent)`` are the latent bins; only channels ``< channel`` of the
+        integer images ``levels`` ``(rows, H, W, C)`` are read.
+        """
+        rows = len(indices)
+        out = self._channel_fn(self._padded(indices.astype(np.int32)), self._padded(levels.astype(np.int32)),
+                               np.int32(channel))
+        return out.numpy()[:rows * (self.event_size // self.event_shape[-1])]
+
     def _posterior_weights(self, x):
         _, loc, log_var = self.model.posterior(x, training=False)
         scale = tf.exp(0.5 * log_var)
@@ -118,4 +147,13 @@ class CodingModel:
         px = self.model.decode(self.bins.values(indices), training=False)
         log_probs = level_log_probs(px)
         probs = tf.nn.softmax(tf.reshape(log_probs, (-1, self.num_levels)), axis=-1)
+        return integer_weights(probs)
+
+    def _channel_weights(self, indices, levels, channel):
+        px = self.model.decode(self.bins.values(indices), training=False)
+        before = tf.range(self.event_shape[-1]) < channel  # the channels already known to the decoder
+        known = tf.where(before, levels, tf.zeros_like(levels))
+        x = tf.cast(known, tf.float32) / float(self.num_levels - 1)
+        log_probs = px.distribution.channel_bin_log_probs(x, channel=channel)
+        probs = tf.nn.softmax(tf.reshape(tf.cast(log_probs, tf.float32), (-1, self.num_levels)), axis=-1)
         return integer_weights(probs)

@@ -16,11 +16,11 @@ from vae_tf.errors import BadDatasetFileError, InvalidInputError
 
 @dataclasses.dataclass
 class ImageData:
-    """Train / validation / test images ``x = k / (L - 1)`` in [0, 1], shape ``(N, H, W, 1)``, float32.
+    """Train / validation / test images ``x = k / (L - 1)`` in [0, 1], shape ``(N, H, W, C)``, float32.
 
-    ``num_levels`` is ``L``, the number of grey levels of the integer images (None when the
-    source gave float pixels of unknown quantization). Labels are None for unlabelled data
-    (binarized MNIST).
+    ``C`` is 1 for grey images, 3 for a folder of colour images. ``num_levels`` is ``L``, the
+    number of levels of the integer images (None when the source gave float pixels of unknown
+    quantization). Labels are None for unlabelled data (binarized MNIST, a folder of images).
     """
 
     name: str
@@ -38,7 +38,7 @@ class ImageData:
         return tuple(self.x_train.shape[1:])
 
     def describe(self):
-        levels = f", {self.num_levels} grey levels" if self.num_levels else ""
+        levels = f", {self.num_levels} levels per sub-pixel" if self.num_levels else ""
         return (f"{self.name} from {self.source}: {len(self.x_train)} train, {len(self.x_val)} validation, "
                 f"{len(self.x_test)} test images of shape {self.event_shape}{levels}")
 
@@ -65,16 +65,21 @@ def _first(y, n):
     return None if y is None else np.asarray(y)[:n]
 
 
-def load_dataset(dataset="digits", path=None, validation_split=0.1, train_size=None, test_size=None):
+def load_dataset(dataset="digits", path=None, validation_split=0.1, train_size=None, test_size=None,
+                 image_size=None, skip_bad_files=False, split_seed=0, log=print):
     """Loads a dataset as :class:`ImageData`: ``x = k / (L - 1)`` in [0, 1], with ``num_levels = L``.
 
     The validation set is the last ``validation_split`` of the training images (a fraction,
     or a count), except for a file with its own ``x_valid`` (binarized MNIST), whose split is
     kept. ``train_size`` / ``test_size`` keep only the first images of each set (for short
-    runs). ``path`` overrides where the arrays come from (``dataset`` then only names them).
+    runs). ``path`` overrides where the arrays come from (``dataset`` then only names them):
+    a ``.npz``, or a folder of images (:mod:`vae_tf.data.image_folder`; named after the folder,
+    no labels, shape ``(H, W, 1)`` or ``(H, W, 3)``) read with ``image_size``, ``skip_bad_files``
+    and ``split_seed``, whose one-line description goes to ``log`` (None: silent).
     """
-    arrays, source = load_arrays(dataset, path)
-    name = dataset if path is None or dataset not in (None, "digits") else os.path.splitext(os.path.basename(path))[0]
+    arrays, source = load_arrays(dataset, path, image_size=image_size, skip_bad_files=skip_bad_files,
+                                 split_seed=split_seed, log=log)
+    name = dataset if path is None or dataset not in (None, "digits") else _name_of(path)
     try:
         raw_train, raw_test = _as_images(arrays["x_train"]), _as_images(arrays["x_test"])
         num_levels = arrays.get("num_levels") or num_levels_of(raw_train)
@@ -85,7 +90,8 @@ def load_dataset(dataset="digits", path=None, validation_split=0.1, train_size=N
             x_own_val = to_unit_interval(_as_images(arrays["x_valid"]))
     except ValueError as err:
         raise BadDatasetFileError(f"{source}: {err}") from err
-    y_train, y_test = arrays.get("y_train"), arrays.get("y_test")
+    # Labels as one column (CIFAR-10's come as (N, 1)).
+    y_train, y_test = (_label_column(arrays.get(key)) for key in ("y_train", "y_test"))
     if (x_train.shape[1:] != x_test.shape[1:] or (y_train is not None and len(x_train) != len(y_train))
             or (y_test is not None and len(x_test) != len(y_test))):
         raise BadDatasetFileError(
@@ -109,6 +115,17 @@ def load_dataset(dataset="digits", path=None, validation_split=0.1, train_size=N
         raise BadDatasetFileError(f"{source}: no training or no test images left after the split.")
     return ImageData(name, source, x_train, _first(y_train, None), x_val, _first(y_val, None), x_test,
                      _first(y_test, None), num_levels=num_levels)
+
+
+def _name_of(path):
+    """A dataset's name from its path: the folder's name, or the file's without its extension."""
+    path = os.path.normpath(os.fspath(path))
+    return os.path.basename(path) if os.path.isdir(path) else os.path.splitext(os.path.basename(path))[0]
+
+
+def _label_column(y):
+    y = None if y is None else np.asarray(y)
+    return y[:, 0] if y is not None and y.ndim == 2 and y.shape[1] == 1 else y
 
 
 def _slice(y, start, stop):

@@ -2,10 +2,12 @@
 
 First match wins:
 
-1. ``path=`` (the CLI's ``--data``): a local ``.npz`` with ``x_train, y_train, x_test, y_test``,
+1. ``path=`` (the CLI's ``--data``): a folder of images (:mod:`vae_tf.data.image_folder`: PNG,
+   JPEG, WebP, BMP; no labels), or a local ``.npz`` with ``x_train, y_train, x_test, y_test``,
    the layout ``keras.datasets.mnist.load_data`` uses, or with ``x_train, x_valid, x_test`` (no
    labels), the layout of Larochelle's statically binarized MNIST;
-2. ``$VAE_TF_DATA_DIR/<name>.npz`` (``mnist.npz``, ``fashion_mnist.npz``, ``binarized_mnist.npz``);
+2. ``$VAE_TF_DATA_DIR/<name>.npz`` (``mnist.npz``, ``fashion_mnist.npz``, ``binarized_mnist.npz``,
+   ``cifar10.npz``: 32x32 RGB, ``x_train (50000, 32, 32, 3)``, labels ``(N, 1)``, as ``keras.datasets.cifar10``);
 3. the real ``keras.datasets`` loaders (they download once into ``~/.keras/datasets``; there is
    none for ``binarized_mnist``).
 
@@ -19,7 +21,9 @@ import zipfile
 import numpy as np
 
 from vae_tf.choices import DATA_DIR_ENV, DATASETS
+from vae_tf.data.image_folder import read_image_folder
 from vae_tf.errors import BadDatasetFileError, DatasetUnavailableError
+from vae_tf.file_kinds import not_an_npz_message
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 #: The layout of Larochelle's binarized MNIST: its own validation split, no labels.
@@ -48,6 +52,9 @@ def read_npz(path):
     if not os.path.isfile(path):
         raise BadDatasetFileError(f"Dataset file {path!r} does not exist (or is not a file).")
     try:
+        wrong_kind = not_an_npz_message(path)
+        if wrong_kind is not None:  # NumPy would say "allow_pickle=False" of a PNG
+            raise BadDatasetFileError(wrong_kind)
         with np.load(path, allow_pickle=False) as archive:
             if all(k in archive.files for k in SPLIT_NPZ_KEYS) and "y_train" not in archive.files:
                 return {k: archive[k] for k in SPLIT_NPZ_KEYS}
@@ -68,14 +75,27 @@ def read_npz(path):
 def _keras_loader(name):
     import keras
 
-    return {"mnist": keras.datasets.mnist.load_data, "fashion_mnist": keras.datasets.fashion_mnist.load_data}[name]
+    return {"mnist": keras.datasets.mnist.load_data, "fashion_mnist": keras.datasets.fashion_mnist.load_data,
+            "cifar10": keras.datasets.cifar10.load_data}[name]
 
 
-def load_arrays(dataset="digits", path=None):
+def load_arrays(dataset="digits", path=None, image_size=None, skip_bad_files=False, split_seed=0, log=None):
     """``(arrays, source)``: a dict of raw arrays (the keys of :func:`read_npz`) from the first place that has them.
 
-    The digits come as their integer levels 0..16 (as float), with ``"num_levels": 17``.
+    The digits come as their integer levels 0..16 (as float), with ``"num_levels": 17``. A folder
+    ``path`` is read by :func:`vae_tf.data.image_folder.read_image_folder` with ``image_size``,
+    ``skip_bad_files`` and ``split_seed`` (labels None); ``log`` (e.g. ``print``) receives its one-line
+    description. ``image_size`` and ``skip_bad_files`` apply to folders only.
     """
+    if path is not None and os.path.isdir(path):
+        folder = read_image_folder(path, image_size=image_size, skip_bad_files=skip_bad_files, seed=split_seed)
+        if log is not None:
+            log(folder.describe())
+        return folder.arrays(), os.fspath(path)
+    if image_size is not None or skip_bad_files:
+        given = "image_size (--image-size)" if image_size is not None else "skip_bad_files (--skip-bad-files)"
+        where = f"{os.fspath(path)!r}, a file" if path is not None else f"the dataset {dataset!r}"
+        raise BadDatasetFileError(f"{given} applies to a folder of images (--data DIR), not to {where}.")
     if path is not None:
         return read_npz(path), os.fspath(path)
     if dataset not in DATASETS:

@@ -42,8 +42,22 @@ def discretized_logistic_log_mass(k, loc, scale, num_bins):
     )
 
 
-#: Thresholds per slice when the mixture's mean sums over them (bounds its memory, see ``_mean``).
+#: Thresholds per slice when a mean sums over them (bounds its memory, see :func:`discretized_logistic_mean`).
 _MEAN_SLICE = 32
+
+
+def discretized_logistic_mean(loc, scale, num_bins):
+    """``E[x]`` of ``Logistic(loc, scale)`` discretized to the levels ``k / (L - 1)`` (element-wise).
+
+    ``E[k] = sum_{j=1}^{L-1} P(k >= j) = sum_j sigmoid((loc - t_j) / scale)`` with
+    ``t_j = (j - 1/2) / (L - 1)``, divided by ``L - 1``. The sum runs over slices of the
+    ``L - 1`` thresholds: the whole ``(..., L-1)`` tensor is 4 GB for 1000 MNIST images at K = 5.
+    """
+    t = thresholds(num_bins, loc.dtype)
+    loc, scale = loc[..., None], scale[..., None]
+    exceed = tf.add_n([tf.reduce_sum(tf.sigmoid((loc - t[j:j + _MEAN_SLICE]) / scale), axis=-1)
+                       for j in range(0, num_bins - 1, _MEAN_SLICE)])
+    return exceed / (num_bins - 1)
 
 
 class DiscretizedLogisticMixture(LocationScale, DiscretizedDistribution):
@@ -113,13 +127,7 @@ class DiscretizedLogisticMixture(LocationScale, DiscretizedDistribution):
         return tf.broadcast_to(out, tf.concat([self.batch_shape_tensor(), [self._num_bins]], 0))
 
     def _mean(self):
-        t = thresholds(self._num_bins, self.dtype)
-        loc, scale = self._loc[..., None], self._scale[..., None]
-        # E[k_i] = sum_j P(k_i >= j) = sum_j sigmoid((loc_i - t_j) / scale_i), summed over slices of
-        # the L - 1 thresholds: the whole (..., K, L-1) tensor is 4 GB for 1000 MNIST images at K = 5.
-        exceed = tf.add_n([tf.reduce_sum(tf.sigmoid((loc - t[j:j + _MEAN_SLICE]) / scale), axis=-1)
-                           for j in range(0, self._num_bins - 1, _MEAN_SLICE)])
-        component_means = exceed / (self._num_bins - 1)
+        component_means = discretized_logistic_mean(self._loc, self._scale, self._num_bins)
         mean = tf.reduce_sum(tf.nn.softmax(self._logits, axis=-1) * component_means, axis=-1)
         return tf.broadcast_to(mean, self.batch_shape_tensor())
 

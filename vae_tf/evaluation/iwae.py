@@ -15,6 +15,7 @@ import keras
 from vae_tf.argument_checks import check_positive_int
 from vae_tf.distributions import reparameterized_sample
 from vae_tf.model_cache import cached_for
+from vae_tf.time_estimate import RemainingTime
 from vae_tf.objectives.iwae import log_importance_weights
 from vae_tf.validation import check_images
 
@@ -66,6 +67,7 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
     rng = np.random.default_rng(seed)
     out = []
     progbar = keras.utils.Progbar(len(x), unit_name="example") if verbose else None
+    estimate = RemainingTime(len(x), f"IWAE with k={k} on {len(x)} images") if verbose else None
     for start in range(0, len(x), batch_size):
         xb = tf.constant(x[start:start + batch_size])
         total = None
@@ -76,5 +78,6 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
             total = lse if total is None else tf.experimental.numpy.logaddexp(total, lse)
         out.append((total - math.log(k)).numpy())
         if progbar is not None:
+            estimate.done(len(xb))
             progbar.add(len(xb))
     return np.concatenate(out)

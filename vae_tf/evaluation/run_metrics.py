@@ -53,26 +53,41 @@ def decoder_sigma(likelihood):
     return None if scale is None else float(scale)
 
 
+def standard_error(values):
+    """The standard error of the mean of ``values``: ``std(values, ddof=1) / sqrt(n)`` (None for fewer than 2)."""
+    values = np.asarray(values, np.float64)
+    if values.size < 2:
+        return None
+    return float(np.std(values, ddof=1) / np.sqrt(values.size))
+
+
 def test_metrics(model, x_levels, num_levels, k=1000, iwae_examples=None, seed=0, iwae_seed=None, batch_size=1000,
                  verbose=0):
     """The test-set numbers of a trained model, from grey levels ``x_levels = k / (L - 1)`` (binary when binarized).
 
     What is scored, ``y``, follows the decoder (:func:`vae_tf.evaluation.bits_per_dim.scored_inputs`): the
     levels themselves, or for a density one fixed dequantized draw ``(k + u) / L`` from ``seed``; the IWAE
-    draws come from ``iwae_seed`` (default ``seed``). Returns:
+    draws come from ``iwae_seed`` (default ``seed``). The likelihood numbers are taken on the same
+    ``scored_examples`` images, the first ``iwae_examples`` (default all), so that ``IWAE >= ELBO`` can be
+    read off them. Returns:
 
-    * ``test_elbo`` (over every image of ``y``) and ``test_iwae`` (IWAE with ``k`` samples over the first
-      ``iwae_examples``, default all): the model's own log-likelihood bounds, nats per image;
-    * ``bits_per_dim = -log2 P(k) / D`` from that IWAE, ``bits_per_dim_method`` (``"exact"`` or
+    * ``test_elbo`` and ``test_iwae`` (IWAE with ``k`` samples), the model's own log-likelihood bounds, nats
+      per image, both means over the ``scored_examples`` images;
+    * ``bits_per_dim = -log2 P(k) / D`` from that IWAE, its standard error over those images
+      ``bits_per_dim_se = std_n(bits/dim_n) / sqrt(n)``, ``bits_per_dim_method`` (``"exact"`` or
       ``"dequantized bound"``) and ``log_prob`` (``log P(k)`` in nats, or its bound); all None, with
       ``no_bits_reason``, when the model defines no probability of the data (BCE on grey values);
-    * ``recon_mse`` (:func:`reconstruction_mse`), ``kl`` and ``active_units`` (:func:`kl_and_active_units`),
-      ``decoder_sigma``; and ``iwae_k``, ``iwae_examples``, ``num_levels``, ``num_dims``, ``dequantized``.
+    * over all ``test_examples`` images: ``recon_mse`` (:func:`reconstruction_mse`, at ``z = E[q(z|x)]``),
+      ``mean_image_mse`` (the MSE of predicting every test image by the mean test image: a baseline for it),
+      ``kl`` and ``active_units`` (:func:`kl_and_active_units`);
+    * ``decoder_sigma``, ``iwae_k``, ``iwae_examples``, ``num_levels``, ``num_dims``, ``dequantized``.
     """
     x_levels = np.asarray(x_levels, np.float32)
     iwae_examples = len(x_levels) if iwae_examples is None else int(iwae_examples)
-    row = {"iwae_k": int(k), "iwae_examples": min(iwae_examples, len(x_levels)), "bits_per_dim": None,
-           "bits_per_dim_method": None, "no_bits_reason": None, "log_prob": None, "num_levels": num_levels}
+    scored = min(iwae_examples, len(x_levels))
+    row = {"iwae_k": int(k), "iwae_examples": scored, "scored_examples": scored, "test_examples": len(x_levels),
+           "bits_per_dim": None, "bits_per_dim_se": None, "bits_per_dim_method": None, "no_bits_reason": None,
+           "log_prob": None, "num_levels": num_levels}
     try:
         y, method, levels = scored_inputs(model.likelihood, x_levels, num_levels, seed)
     except NoLikelihoodError:
@@ -80,15 +95,18 @@ def test_metrics(model, x_levels, num_levels, k=1000, iwae_examples=None, seed=0
         row["no_bits_reason"] = NO_LIKELIHOOD_REASON
     d = int(np.prod(y.shape[1:]))
     row.update(num_dims=d, num_levels=levels, dequantized=y is not x_levels)
-    row["test_elbo"] = float(np.mean(elbo(model, y, batch_size=batch_size)))
-    ll = iwae_log_likelihood(model, y[:iwae_examples], k=k, seed=seed if iwae_seed is None else iwae_seed,
+    row["test_elbo"] = float(np.mean(elbo(model, y[:scored], batch_size=batch_size)))
+    ll = iwae_log_likelihood(model, y[:scored], k=k, seed=seed if iwae_seed is None else iwae_seed,
                              verbose=verbose)
     row["test_iwae"] = float(np.mean(ll))
     if method is not None:
-        row["log_prob"] = float(np.mean(log_probability_of_levels(ll, d, method, levels)))
+        per_image = log_probability_of_levels(ll, d, method, levels)
+        row["log_prob"] = float(np.mean(per_image))
         row["bits_per_dim"] = float(nats_to_bits_per_dim(row["log_prob"], d))
+        row["bits_per_dim_se"] = standard_error(nats_to_bits_per_dim(np.asarray(per_image, np.float64), d))
         row["bits_per_dim_method"] = method
     row["recon_mse"] = reconstruction_mse(model, y)
+    row["mean_image_mse"] = float(np.mean(np.square(y - y.mean(axis=0, keepdims=True))))
     row["kl"], row["active_units"] = kl_and_active_units(model, y)
     row["decoder_sigma"] = decoder_sigma(model.likelihood)
     return row

@@ -2,7 +2,9 @@
 
 Continuous densities: IndependentNormal, IndependentContinuousBernoulli; binary data:
 IndependentBernoulli; the exact probability of L-level images, pixels given as k / (L - 1):
-IndependentDiscretizedNormal, IndependentDiscretizedLogisticMixture, IndependentCategorical.
+IndependentDiscretizedNormal, IndependentDiscretizedLogisticMixture, IndependentCategorical (on RGB
+``(H, W, 3)`` the mixture couples a pixel's channels as PixelCNN++ does; the others are independent
+per sub-pixel).
 The encoder's posterior: DiagonalGaussianPosterior. Every likelihood layer declares its
 ``support`` (:mod:`vae_tf.support`).
 

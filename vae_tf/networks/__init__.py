@@ -12,11 +12,12 @@ Modules::
     conv               conv_encoder, conv_decoder: stride-2 convolutions
     resnet             resnet_encoder, resnet_decoder, ResidualBlock: stride-2 stages of residual blocks
     image_shape        check_image_shape: (H, W, C), sides divisible by 2 ** stages
-    choice             choose_network ("auto" -> mlp or resnet), build_networks, params_per_value
+    choice             choose_network ("auto" -> mlp or resnet), build_networks, params_per_pixel
     description        describe_network ("resnet, 1,234,567 parameters"), has_convolutions
 """
 
-from vae_tf.networks.choice import build_networks, choose_network, params_per_value, projects_features
+from vae_tf.networks.choice import (build_networks, choose_network, params_per_pixel, params_per_value,
+                                    projects_features)
 from vae_tf.networks.conv import conv_decoder, conv_encoder
 from vae_tf.networks.description import describe_network, has_convolutions, network_kind
 from vae_tf.networks.gaussian_encoder import GaussianEncoder
@@ -27,5 +28,5 @@ from vae_tf.networks.resnet import ResidualBlock, resnet_decoder, resnet_encoder
 __all__ = [
     "GaussianEncoder", "ResidualBlock", "build_networks", "check_image_shape", "choose_network", "conv_decoder",
     "conv_encoder", "describe_network", "has_convolutions", "mlp_decoder", "mlp_encoder", "network_kind",
-    "params_per_value", "projects_features", "resnet_decoder", "resnet_encoder",
+    "params_per_pixel", "params_per_value", "projects_features", "resnet_decoder", "resnet_encoder",
 ]

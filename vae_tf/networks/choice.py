@@ -1,5 +1,7 @@
 """Which network a VAE gets for its images, and building the encoder and decoder that fit its likelihood."""
 
+import numpy as np
+
 from vae_tf.choices import NETWORKS
 from vae_tf.errors import InvalidInputError
 from vae_tf.networks.conv import conv_decoder, conv_encoder
@@ -41,11 +43,27 @@ def params_per_value(likelihood):
     ``3 K`` for a mixture of ``K`` discretized logistics, the rank (or ``L``) of the categorical.
     Every layer keeps one value's parameters together (pixel-major), so a convolutional decoder's
     ``(H, W, C * params_per_value)`` output gives each pixel the parameters computed at that pixel.
+    A layer whose parameters belong to whole pixels (the channel-coupled mixture on RGB) has none per
+    value: ``ValueError``; use :func:`params_per_pixel`.
     """
     total, size = int(likelihood.num_params()), int(likelihood.event_size)
     if total % size:
-        raise ValueError(f"{type(likelihood).__name__}: {total} parameters do not split evenly over {size} values.")
+        raise ValueError(f"{type(likelihood).__name__}: {total} parameters do not split evenly over {size} values; "
+                         "use params_per_pixel.")
     return total // size
+
+
+def params_per_pixel(likelihood):
+    """Numbers a conv decoder outputs per position ``(h, w)`` for ``likelihood``: ``num_params() / (H W)``.
+
+    ``C * params_per_value`` for the per-value layers, ``10 K`` for the channel-coupled logistic mixture
+    on RGB (its ``params_per_pixel()``).
+    """
+    own = getattr(likelihood, "params_per_pixel", None)
+    if own is not None:
+        return int(own())
+    pixels = int(np.prod(likelihood.event_shape[:-1]))
+    return int(likelihood.num_params()) // pixels
 
 
 def projects_features(network):
@@ -53,20 +71,20 @@ def projects_features(network):
     return network == "mlp"
 
 
-def build_networks(network, event_shape, latent_dim, params_per_value=1, hidden=(200, 200), activation="relu"):
+def build_networks(network, event_shape, latent_dim, params_per_pixel=1, hidden=(200, 200), activation="relu"):
     """``(encoder, decoder)`` of the named network (``"mlp"``, ``"conv"`` or ``"resnet"``; see :func:`choose_network`).
 
     The MLP uses ``hidden`` and leaves the projection to the likelihood layer; ``conv`` and ``resnet``
-    use their default widths and output ``(H, W, C * params_per_value)`` parameters for a likelihood
-    layer built with ``project=False`` (:func:`projects_features`).
+    use their default widths and output ``(H, W, params_per_pixel)`` parameters for a likelihood
+    layer built with ``project=False`` (:func:`projects_features`, :func:`params_per_pixel`).
     """
     if network == "mlp":
         return (mlp_encoder(latent_dim, hidden=hidden, activation=activation),
                 mlp_decoder(hidden=hidden, activation=activation))
     if network == "conv":
-        return conv_encoder(latent_dim), conv_decoder(event_shape, params_per_value=params_per_value)
+        return conv_encoder(latent_dim), conv_decoder(event_shape, params_per_pixel=params_per_pixel)
     if network == "resnet":
         return (resnet_encoder(latent_dim, activation=activation),
-                resnet_decoder(event_shape, params_per_value=params_per_value, activation=activation))
+                resnet_decoder(event_shape, params_per_pixel=params_per_pixel, activation=activation))
     raise InvalidInputError(f"network must be one of mlp, conv, resnet (or auto, resolved by choose_network), "
                             f"got {network!r}.")

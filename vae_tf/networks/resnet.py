@@ -108,13 +108,14 @@ def resnet_encoder(latent_dim, widths=(32, 64), blocks_per_stage=1, activation="
 
 
 def resnet_decoder(event_shape, params_per_value=1, widths=(64, 32), blocks_per_stage=1, activation="relu",
-                   name="resnet_decoder"):
+                   name="resnet_decoder", params_per_pixel=None):
     """Mirror of :func:`resnet_encoder`; outputs ``(H, W, C * params_per_value)`` parameters.
 
     ``z -> Dense -> (H / 2**n, W / 2**n, widths[0]) -> stages (each x2) -> conv3x3(C * params_per_value)``.
-    Use it with a likelihood layer built with ``project=False`` and ``params_per_value`` from
-    :func:`vae_tf.networks.params_per_value`. ``H`` and ``W`` must be divisible by ``2 ** len(widths)``
-    (else ``InvalidInputError``).
+    Use it with a likelihood layer built with ``project=False``; ``params_per_pixel``
+    (:func:`vae_tf.networks.params_per_pixel`, e.g. ``10 K`` for the channel-coupled logistic mixture on
+    RGB) replaces ``C * params_per_value`` when given. ``H`` and ``W`` must be divisible by
+    ``2 ** len(widths)`` (else ``InvalidInputError``).
     """
     widths, blocks_per_stage = _check_stages(widths, blocks_per_stage, "resnet_decoder")
     h, w, c = check_image_shape(event_shape, len(widths), "resnet_decoder")
@@ -125,5 +126,6 @@ def resnet_decoder(event_shape, params_per_value=1, widths=(64, 32), blocks_per_
     ]
     for i, width in enumerate(widths):
         layers += _stage(width, blocks_per_stage, "up", activation, f"stage{i}")
-    layers += [keras.layers.Conv2D(c * int(params_per_value), 3, padding="same", name="parameters")]
+    per_pixel = int(params_per_pixel) if params_per_pixel is not None else c * int(params_per_value)
+    layers += [keras.layers.Conv2D(per_pixel, 3, padding="same", name="parameters")]
     return keras.Sequential(layers, name=name)

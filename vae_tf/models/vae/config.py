@@ -168,7 +168,7 @@ def build_vae(config, event_shape, seed=0, num_levels=256):
     network = networks.choose_network(event_shape, config.network)
     likelihood = build_likelihood(config, event_shape, num_levels, project=networks.projects_features(network))
     encoder, decoder = networks.build_networks(network, event_shape, config.latent_dim,
-                                               params_per_value=networks.params_per_value(likelihood),
+                                               params_per_pixel=networks.params_per_pixel(likelihood),
                                                hidden=config.hidden, activation=config.activation)
     return VAE(
         encoder=encoder,

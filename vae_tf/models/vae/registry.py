@@ -7,6 +7,8 @@ bits/dim (:mod:`vae_tf.bits_per_dim`): the discretized decoders give its probabi
 the continuous densities train on dequantized pixels and are scored by a lower bound on it.
 """
 
+import difflib
+
 from vae_tf.choices import CONFIG_NAMES
 from vae_tf.errors import UnknownConfigError
 from vae_tf.models.vae.config import VAEConfig
@@ -50,6 +52,16 @@ if tuple(DEFAULT_CONFIGS) != CONFIG_NAMES:  # the command line lists the names w
     raise ImportError(f"vae_tf.choices.CONFIG_NAMES must list the registry's configurations: {tuple(DEFAULT_CONFIGS)}")
 
 
+def _did_you_mean(unknown):
+    """`` Did you mean 'categorical'?`` for names close to a registered one (difflib's ratio >= 0.6), else ``""``."""
+    guesses = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), list(DEFAULT_CONFIGS), n=1)
+        if close:
+            guesses.append(f"{close[0]!r} for {name!r}" if len(unknown) > 1 else repr(close[0]))
+    return f" Did you mean {', '.join(guesses)}?" if guesses else ""
+
+
 def resolve_configs(configs=None, latent_dim=None):
     """A list of :class:`VAEConfig` from ``None`` (all defaults), names (a list or a comma-separated
     string) or ``VAEConfig`` objects; ``latent_dim`` overrides each one's latent size.
@@ -72,8 +84,8 @@ def resolve_configs(configs=None, latent_dim=None):
                 unknown.append(c)
         if unknown:
             raise UnknownConfigError(
-                f"Unknown configuration name(s): {', '.join(map(repr, unknown))}. Valid names: "
-                f"{', '.join(DEFAULT_CONFIGS)}.")
+                f"Unknown configuration name(s): {', '.join(map(repr, unknown))}.{_did_you_mean(unknown)} "
+                f"Valid names: {', '.join(DEFAULT_CONFIGS)}.")
         if not chosen:
             raise UnknownConfigError(f"No configuration given. Valid names: {', '.join(DEFAULT_CONFIGS)}.")
     names = [c.name for c in chosen]
