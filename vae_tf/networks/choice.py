@@ -47,9 +47,9 @@ def params_per_value(likelihood):
     value: ``ValueError``; use :func:`params_per_pixel`.
     """
     total, size = int(likelihood.num_params()), int(likelihood.event_size)
-    if total % size:
-        raise ValueError(f"{type(likelihood).__name__}: {total} parameters do not split evenly over {size} values; "
-                         "use params_per_pixel.")
+    if total % size or getattr(likelihood, "coupled", False):
+        raise ValueError(f"{type(likelihood).__name__}: its {total} parameters belong to whole pixels, not to each of "
+                         f"the {size} values; use params_per_pixel.")
     return total // size
 
 
