@@ -2,14 +2,21 @@
 
 ``train_throughput.py`` races the MLP Bernoulli VAE against the recipes users copy; those recipes
 have no conv or discretized counterpart. Here each model is trained twice with ``VAE.fit`` in this
-process, on the same data: once with vae-tf's defaults (XLA, ``steps_per_execution=8``, the sampling
-and log-density fast paths) and once with what Keras does by itself on a CPU-only machine
+process, on the same data: once with vae-tf's defaults (``steps_per_execution=8``, the sampling
+and log-density fast paths, XLA for the MLPs but not for networks with convolutions, see
+``VAE.prefers_xla``) and once with what Keras does by itself on a CPU-only machine
 (``jit_compile=False``, one step per call). The ratio is what vae-tf's fast path buys each model.
+``--settings vae_tf,keras,xla,bf16`` adds vae-tf's defaults with XLA forced on, the choice ``VAE.compile``
+makes for the MLPs (for the conv models it shows what XLA would cost), and with the networks in
+``mixed_bfloat16`` (the distribution layers stay float32): not the same arithmetic, so not the same model,
+but on a CPU with AMX or AVX512-BF16 oneDNN's bfloat16 convolutions are where a conv VAE's time can drop.
 
 Models (batch 100, Adam 1e-3, 50 latents):
 
 * ``mlp_bernoulli``: the benchmark's MLP (tanh 200-200), dynamically binarized MNIST (the reference row);
 * ``conv_bernoulli``: ``networks.conv_encoder`` / ``conv_decoder``, dynamically binarized MNIST;
+* ``resnet_bernoulli``: ``networks.resnet_encoder`` / ``resnet_decoder`` (widths 32-64, one block per stage),
+  dynamically binarized MNIST;
 * ``mlp_discretized_normal``, ``mlp_logistic_mixture``, ``mlp_categorical``: the MLP with the
   discretized decoders of the bits/dim work, on the grey levels ``k / 255``.
 
@@ -32,8 +39,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from benchmarks import workload  # noqa: E402
 
-MODELS = ("mlp_bernoulli", "conv_bernoulli", "mlp_discretized_normal", "mlp_logistic_mixture", "mlp_categorical")
-SETTINGS = {"vae_tf": "vae-tf defaults", "keras": "Keras defaults"}
+MODELS = ("mlp_bernoulli", "conv_bernoulli", "resnet_bernoulli", "mlp_discretized_normal", "mlp_logistic_mixture",
+          "mlp_categorical")
+SETTINGS = {"vae_tf": "vae-tf defaults", "keras": "Keras defaults", "xla": "vae-tf defaults, XLA forced on",
+            "bf16": "vae-tf defaults, mixed_bfloat16 networks"}
+#: ``compile`` arguments of each setting on top of the model's own defaults.
+COMPILE_ARGS = {"vae_tf": {}, "keras": {"jit_compile": False, "steps_per_execution": 1}, "xla": {"jit_compile": True},
+                "bf16": {}}
 
 
 def parse_args(argv=None):
@@ -43,9 +55,15 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=4, help="epochs per run, warm-up included (default 4)")
     p.add_argument("--warmup", type=int, default=1, help="first epochs left out of the median (default 1)")
     p.add_argument("--models", default=",".join(MODELS), help=f"comma-separated subset of {','.join(MODELS)}")
+    p.add_argument("--settings", default="vae_tf,keras", help=f"comma-separated subset of {','.join(SETTINGS)} "
+                   "(default vae_tf,keras)")
+    p.add_argument("--batch-size", type=int, default=workload.BATCH, help=f"default {workload.BATCH}")
     p.add_argument("--json", help="also write the results to this JSON file")
     args = p.parse_args(argv)
     workload.check_timing_args(p, args, "models", MODELS)
+    unknown = set(args.settings.split(",")) - set(SETTINGS)
+    if unknown or "vae_tf" not in args.settings.split(",") or "keras" not in args.settings.split(","):
+        p.error(f"--settings: vae_tf and keras, optionally xla and bf16; got {args.settings!r}")
     return args
 
 
@@ -57,6 +75,10 @@ def build(name):
     if name == "conv_bernoulli":
         encoder = vae_tf.networks.conv_encoder(latent_dim=workload.LATENT)
         decoder = vae_tf.networks.conv_decoder(shape)
+        likelihood = vae_tf.layers.IndependentBernoulli(shape, project=False)
+    elif name == "resnet_bernoulli":
+        encoder = vae_tf.networks.resnet_encoder(latent_dim=workload.LATENT)
+        decoder = vae_tf.networks.resnet_decoder(shape)
         likelihood = vae_tf.layers.IndependentBernoulli(shape, project=False)
     else:
         encoder = vae_tf.networks.mlp_encoder(latent_dim=workload.LATENT, hidden=workload.HIDDEN, activation="tanh")
@@ -81,16 +103,19 @@ def run(name, setting, x, args):
     import vae_tf
 
     tf.random.set_seed(0)
-    model, binarized = build(name)
-    compile_args = {} if setting == "vae_tf" else {"jit_compile": False, "steps_per_execution": 1}
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if setting == "bf16" else "float32")
+    try:
+        model, binarized = build(name)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
     model.compile(optimizer=keras.optimizers.Adam(workload.LEARNING_RATE), loss=losses.NegativeLogLikelihood(),
-                  **compile_args)
+                  **COMPILE_ARGS[setting])
     if binarized:
-        dataset = workload.binarized_dataset(tf, x)
+        dataset = workload.binarized_dataset(tf, x, batch=args.batch_size)
     else:
         # The discretized decoders model the levels k / 255 (random stand-in data is put on that grid).
         levels = (np.round(x * 255) / 255).astype("float32")
-        dataset = vae_tf.data.make_dataset(levels, batch_size=workload.BATCH, seed=0)
+        dataset = vae_tf.data.make_dataset(levels, batch_size=args.batch_size, seed=0)
     seconds = []
 
     class EpochTimer(keras.callbacks.Callback):
@@ -101,36 +126,61 @@ def run(name, setting, x, args):
             seconds.append(time.perf_counter() - self.start)
 
     history = model.fit(dataset, epochs=args.epochs, verbose=0, callbacks=[EpochTimer()])
-    examples = (len(x) // workload.BATCH) * workload.BATCH if binarized else len(x)
-    return {"model": name, "setting": setting, "epoch_seconds": seconds,
+    examples = (len(x) // args.batch_size) * args.batch_size if binarized else len(x)
+    return {"model": name, "setting": setting, "jit_compile": bool(model.jit_compile),
+            "network": vae_tf.networks.describe_network(model), "epoch_seconds": seconds,
             "examples_per_s": examples / statistics.median(seconds[args.warmup:]),
             "final_loss": float(history.history["loss"][-1])}
 
 
+def _ratio_lines(results):
+    """One line per model: how many times faster than Keras' defaults each of vae-tf's settings trained it."""
+    by_key = {(r["model"], r["setting"]): r for r in results}
+    lines = []
+    for name in dict.fromkeys(r["model"] for r in results):
+        plain = by_key[(name, "keras")]["examples_per_s"]
+        ratios = [f"{SETTINGS[s]} {by_key[(name, s)]['examples_per_s'] / plain:.2f}x"
+                  for s in SETTINGS if s != "keras" and (name, s) in by_key]
+        lines.append(f"{name}: " + ", ".join(ratios) + " of Keras' defaults")
+    return "\n".join(lines)
+
+
 def format_table(results):
-    rows = ["| model | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras | final loss, vae-tf "
-            "(nats) |", "| --- | ---: | ---: | ---: | ---: |"]
+    head = "| model | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras |"
+    rule = "| --- | ---: | ---: | ---: |"
+    extra = [setting for setting in ("xla", "bf16") if any(r["setting"] == setting for r in results)]
+    for setting in extra:
+        head += f" {SETTINGS[setting]} (examples/s) | / Keras |"
+        rule += " ---: | ---: |"
+    rows = [head + " final loss, vae-tf (nats) | network | vae-tf XLA |", rule + " ---: | --- | :---: |"]
     by_key = {(r["model"], r["setting"]): r for r in results}
     for name in dict.fromkeys(r["model"] for r in results):
         fast, plain = by_key[(name, "vae_tf")], by_key[(name, "keras")]
-        rows.append(f"| {name} | {fast['examples_per_s']:,.0f} | {plain['examples_per_s']:,.0f} | "
-                    f"{fast['examples_per_s'] / plain['examples_per_s']:.2f}x | {fast['final_loss']:.1f} |")
+        row = (f"| {name} | {fast['examples_per_s']:,.0f} | {plain['examples_per_s']:,.0f} | "
+               f"{fast['examples_per_s'] / plain['examples_per_s']:.2f}x |")
+        for setting in extra:
+            other = by_key.get((name, setting))
+            row += (f" {other['examples_per_s']:,.0f} | {other['examples_per_s'] / plain['examples_per_s']:.2f}x |"
+                    if other else " | |")
+        rows.append(row + f" {fast['final_loss']:.1f} | {fast['network']} | {'on' if fast['jit_compile'] else 'off'} |")
     return "\n".join(rows)
 
 
 def main(argv=None):
     args = parse_args(argv)
     print(f"machine: {workload.machine_description()}; {workload.load_average()}")
-    print(f"data: {args.data or 'random images'} ({args.train_size} x 28x28), batch {workload.BATCH}, "
+    print(f"data: {args.data or 'random images'} ({args.train_size} x 28x28), batch {args.batch_size}, "
           f"{args.epochs} epochs per run, median of the last {args.epochs - args.warmup}")
     x = workload.load_grey_images(args.data, "train", args.train_size)
     results = []
     for name in args.models.split(","):
-        for setting, label in SETTINGS.items():
+        for setting in args.settings.split(","):
+            label = SETTINGS[setting]
             print(f"running {name}, {label} ... ({workload.load_average()})", flush=True)
             results.append(run(name, setting, x, args))
             print(f"  epochs (s): {', '.join(f'{s:.2f}' for s in results[-1]['epoch_seconds'])}", flush=True)
     print(format_table(results))
+    print(_ratio_lines(results))
     print(f"peak RSS {workload.peak_rss_gib():.2f} GiB; {workload.load_average()}")
     if args.json:
         with open(args.json, "w") as f:

@@ -11,7 +11,8 @@ Public API::
     vae_tf.distributions             DiscretizedNormal, DiscretizedLogisticMixture, LevelCategorical,
                                      ChannelCoupledLogisticMixture (RGB pixels, PixelCNN++ coupling);
                                      the standard normal prior, its KL, sampling/log-density fast paths
-    vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder
+    vae_tf.networks                  mlp_encoder, mlp_decoder, conv_encoder, conv_decoder, resnet_encoder,
+                                     resnet_decoder; choose_network, describe_network
     vae_tf.diagonal_gaussian_kl      closed-form KL(N(mu, sigma^2) || N(0, I))
     vae_tf.callbacks                 KLWarmup, BetaSchedule, cyclical_annealing, ImageSummaries
     vae_tf.objectives                ELBO (free bits), IWAEBound, elbo_terms (the one ELBO)

@@ -16,6 +16,8 @@ OBJECTIVES = ("elbo", "iwae")
 LR_SCHEDULES = ("constant", "cosine", "exponential")
 #: Hidden-layer activations ``vae-tf train --activation`` offers (Keras activation names).
 ACTIVATIONS = ("relu", "tanh", "elu", "gelu", "selu", "silu", "softplus", "sigmoid")
+#: Encoder/decoder networks (``vae_tf.networks.choose_network``; ``"auto"`` picks by the image shape).
+NETWORKS = ("auto", "mlp", "conv", "resnet")
 #: How training pixels are binarized (``vae_tf.data.make_dataset``).
 BINARIZATIONS = (None, "dynamic", "static")
 #: The named VAE configurations, in the order ``vae-tf compare`` runs them (``vae_tf.models.vae.registry``).

@@ -6,6 +6,7 @@ import os
 from vae_tf.choices import CONFIG_NAMES, DATA_DIR_ENV, DATASETS
 from vae_tf.cli.argument_types import dataset_file_or_folder, directory, name_list, positive_int, seed
 from vae_tf.cli.image_folder_options import FOLDER_HELP, add_image_folder_options
+from vae_tf.cli.train_command import add_network_option
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": 10, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
@@ -46,6 +47,7 @@ def add_compare_command(subparsers):
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                    help="XLA-compile the training step (default on; the demo preset turns it off: "
                         "compiling costs tens of seconds per run on a CPU)")
+    add_network_option(p)
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     p.set_defaults(func=run_compare_command)
     return p
@@ -87,5 +89,6 @@ def run_compare_command(args):
                 latent_dim=s["latent_dim"], k=s["k"], batch_size=s["batch_size"], seed=s["seed"], out=args.out,
                 verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
                 iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False,
-                image_size=args.image_size, skip_bad_files=args.skip_bad_files)
+                image_size=args.image_size, skip_bad_files=args.skip_bad_files,
+                network=args.network)
     return 0

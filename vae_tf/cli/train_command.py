@@ -3,7 +3,7 @@
 import json
 import shutil
 
-from vae_tf.choices import ACTIVATIONS, CONFIG_NAMES, DATASETS, LR_SCHEDULES, OBJECTIVES
+from vae_tf.choices import ACTIVATIONS, CONFIG_NAMES, DATASETS, LR_SCHEDULES, NETWORKS, OBJECTIVES
 from vae_tf.cli.argument_types import (dataset_file_or_folder, directory, layer_widths, new_keras_file,
                                        non_negative_float, non_negative_int, positive_float, positive_int, seed)
 from vae_tf.cli.image_folder_options import FOLDER_HELP, add_image_folder_options
@@ -21,6 +21,12 @@ def add_data_options(p):
     p.add_argument("--seed", type=seed, default=0)
 
 
+def add_network_option(p):
+    p.add_argument("--network", choices=NETWORKS, default="auto",
+                   help="encoder and decoder: mlp, conv, resnet, or auto (default): resnet for colour images "
+                        "or images of 32x32 and up, mlp otherwise")
+
+
 def add_train_command(subparsers):
     p = subparsers.add_parser("train", help="train one configuration and save it as a .keras file",
                               description="Trains one configuration; resumes from --backup-dir after a crash.")
@@ -30,6 +36,7 @@ def add_train_command(subparsers):
     p.add_argument("--latent-dim", type=positive_int, default=16)
     p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP widths of encoder and decoder, e.g. 200,200 (default: the configuration's)")
+    add_network_option(p)
     p.add_argument("--activation", choices=ACTIVATIONS, default=None, help="hidden-layer activation (default relu)")
     p.add_argument("--objective", choices=OBJECTIVES, default="elbo",
                    help="elbo (default) or iwae: the importance-weighted bound with --num-samples samples")
@@ -61,11 +68,13 @@ def run_train_command(args):
     from vae_tf.training.checkpointing import backed_up_epoch
 
     from vae_tf.errors import UserInputError
+    from vae_tf.networks import describe_network
     from vae_tf.objectives import check_log_density_loss, reconstruction_loss_for
     from vae_tf.models.vae.config import build_loss
 
     (config,) = resolve_configs([args.config], latent_dim=args.latent_dim)
-    changes = dict(objective=args.objective, num_samples=args.num_samples, free_bits=args.free_bits)
+    changes = dict(objective=args.objective, num_samples=args.num_samples, free_bits=args.free_bits,
+                   network=args.network)
     if args.hidden is not None:
         changes["hidden"] = args.hidden
     if args.activation is not None:
@@ -99,4 +108,5 @@ def run_train_command(args):
     shutil.rmtree(backup_dir, ignore_errors=True)
     print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "
           f"({result.examples_per_second:.0f} examples/s); saved {args.out}")
+    print(f"Network: {describe_network(model)}")
     return 0

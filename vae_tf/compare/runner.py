@@ -16,6 +16,7 @@ from vae_tf.stop_signals import stopping_on_signals
 from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.models.vae.config import DISCRETIZED_LIKELIHOODS, build_vae, keras_mse_implied_beta, keras_mse_implied_sigma
 from vae_tf.models.vae.registry import resolve_configs
+from vae_tf.networks import network_kind
 from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
 from vae_tf.argument_checks import check_positive_int
 
@@ -48,19 +49,23 @@ def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16,
 def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True, image_size=None, skip_bad_files=False):
+                codecs=True, image_size=None, skip_bad_files=False, network=None):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.rows.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
     on the same integer test images (:func:`vae_tf.compare.references.reference_rows`).
-    ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`)."""
+    ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`).
+    ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
+    configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`)."""
     epochs = check_positive_int(epochs, "epochs")
     k = check_positive_int(k, "k")
     batch_size = check_positive_int(batch_size, "batch_size")
     chosen = resolve_configs(configs, latent_dim=check_positive_int(latent_dim, "latent_dim"))
     if hidden is not None:
         chosen = [c.replace(hidden=tuple(hidden)) for c in chosen]
+    if network is not None:
+        chosen = [c.replace(network=network) for c in chosen]
     images = load_dataset(dataset, path=data, train_size=train_size, test_size=test_size, image_size=image_size,
                           skip_bad_files=skip_bad_files, log=print if verbose else None)
     if images.num_levels is None and any(c.likelihood in DISCRETIZED_LIKELIHOODS or c.dequantized for c in chosen):
@@ -139,7 +144,7 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     row.update(evaluate_configuration(model, config, x_levels, 2 if config.binarized else images.num_levels, k=k,
                                       iwae_examples=iwae_examples, seed=seed + TEST_SEED_OFFSET))
     row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second,
-               network=network_name(config), parameters=int(model.count_params()))
+               network=network_name(config, model), parameters=int(model.count_params()))
     row.update(_save_pictures(model, config, splits.x_test, out, seed))
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
     row["history"]["val_bits_per_dim"] = validation_bits_per_dim(row, images.event_shape, images.num_levels)
@@ -202,9 +207,11 @@ def _fingerprint(images):
     return digest.hexdigest()[:16]
 
 
-def network_name(config):
-    """The encoder / decoder family a configuration builds, as the report names it."""
-    return f"MLP {tuple(config.hidden)}"
+def network_name(config, model=None):
+    """The encoder / decoder family a configuration builds, as the report names it: ``MLP (200, 200)``,
+    or ``conv`` / ``resnet`` for the model's convolutional networks (:func:`vae_tf.networks.network_kind`)."""
+    kind = "mlp" if model is None else network_kind(model.encoder, model.decoder)
+    return f"MLP {tuple(config.hidden)}" if kind == "mlp" else kind
 
 
 def validation_bits_per_dim(row, event_shape, num_levels):

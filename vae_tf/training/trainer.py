@@ -71,8 +71,9 @@ def fit_vae(model, config, data, epochs, batch_size=100, seed=0, verbose=1, call
 
     ``examples_per_second`` counts training images over the training phases of epochs 2..n
     (:class:`EpochTimer`; epoch 1 also compiles); ``seconds`` is the whole ``fit`` wall-clock,
-    validation and compilation included. ``jit_compile`` goes to ``VAE.compile`` ("auto": XLA):
-    XLA compilation costs tens of seconds on a CPU, worth it only for long runs.
+    validation and compilation included. ``jit_compile`` goes to ``VAE.compile`` ("auto": XLA for
+    MLPs, none for networks with convolutions, see ``VAE.prefers_xla``): XLA compilation costs tens
+    of seconds on a CPU, worth it only for long runs.
     """
     x_train, x_val, _, train_options = prepare_splits(config, data, seed)
     train = make_dataset(x_train, batch_size, shuffle=True, seed=seed, **train_options)

@@ -13,6 +13,7 @@ import numpy as np
 
 import losses
 from vae_tf import layers, networks
+from vae_tf.choices import NETWORKS
 from vae_tf.models.vae.model import VAE
 
 #: Continuous densities: scored on dequantized data by a lower bound on the probability of the integer image.
@@ -43,7 +44,9 @@ class VAEConfig:
         binarized: train on dynamically binarized pixels (scored on a static draw).
         dequantized: train on dynamically dequantized pixels ``(k + u) / L`` (continuous
             densities only; every continuous density is scored on a static dequantized draw).
-        latent_dim, hidden, activation, beta: the architecture and the KL weight.
+        latent_dim, hidden, activation, beta: the architecture and the KL weight (``hidden``: the MLP's widths).
+        network: ``"auto"`` (default: ``vae_tf.networks.choose_network`` picks by the image shape),
+            ``"mlp"``, ``"conv"`` or ``"resnet"``.
         objective, num_samples, free_bits: ``VAE(objective=, num_samples=, free_bits=)``.
         description: one line for reports.
     """
@@ -62,8 +65,11 @@ class VAEConfig:
     objective: str = "elbo"
     num_samples: int = 1
     free_bits: float = 0.0
+    network: str = "auto"
 
     def __post_init__(self):
+        if self.network not in NETWORKS:
+            raise ValueError(f"network must be one of {NETWORKS}, got {self.network!r}.")
         if self.likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}.")
         if self.loss not in LOSSES:
@@ -121,21 +127,24 @@ def keras_mse_implied_beta(event_shape, meant_sigma=1.0):
     return int(np.prod(event_shape)) / (2.0 * meant_sigma**2)
 
 
-def build_likelihood(config, event_shape, num_levels=256):
-    """The likelihood layer; the discretized ones get ``num_bins = num_levels``, the data's L."""
+def build_likelihood(config, event_shape, num_levels=256, project=True):
+    """The likelihood layer; the discretized ones get ``num_bins = num_levels``, the data's L.
+
+    ``project=False`` for a decoder that outputs the parameters itself (conv, resnet).
+    """
     if config.likelihood == "bernoulli":
-        return layers.IndependentBernoulli(event_shape)
+        return layers.IndependentBernoulli(event_shape, project=project)
     if config.likelihood == "continuous_bernoulli":
-        return layers.IndependentContinuousBernoulli(event_shape)
+        return layers.IndependentContinuousBernoulli(event_shape, project=project)
     if config.likelihood == "logistic_mixture":
-        return layers.IndependentDiscretizedLogisticMixture(event_shape, num_bins=int(num_levels))
+        return layers.IndependentDiscretizedLogisticMixture(event_shape, num_bins=int(num_levels), project=project)
     if config.likelihood == "categorical":
-        return layers.IndependentCategorical(event_shape, num_bins=int(num_levels))
+        return layers.IndependentCategorical(event_shape, num_bins=int(num_levels), project=project)
     sigma = config.sigma(event_shape)
     scale = sigma if sigma is not None else config.scale
     if config.likelihood == "discretized_normal":
-        return layers.IndependentDiscretizedNormal(event_shape, scale=scale, num_bins=int(num_levels))
-    return layers.IndependentNormal(event_shape, scale=scale)
+        return layers.IndependentDiscretizedNormal(event_shape, scale=scale, num_bins=int(num_levels), project=project)
+    return layers.IndependentNormal(event_shape, scale=scale, project=project)
 
 
 def build_loss(config, event_shape):
@@ -150,11 +159,21 @@ def build_loss(config, event_shape):
 
 
 def build_vae(config, event_shape, seed=0, num_levels=256):
-    """An uncompiled MLP :class:`VAE` for ``config`` over images of ``event_shape`` with ``num_levels`` grey levels."""
+    """An uncompiled :class:`VAE` for ``config`` over images of ``event_shape`` with ``num_levels`` grey levels.
+
+    Its network is ``networks.choose_network(event_shape, config.network)``: an MLP of ``config.hidden``
+    (the likelihood layer projects its features), or a conv / resnet decoder that outputs the
+    likelihood's parameters per pixel (the layer built with ``project=False``).
+    """
+    network = networks.choose_network(event_shape, config.network)
+    likelihood = build_likelihood(config, event_shape, num_levels, project=networks.projects_features(network))
+    encoder, decoder = networks.build_networks(network, event_shape, config.latent_dim,
+                                               params_per_pixel=networks.params_per_pixel(likelihood),
+                                               hidden=config.hidden, activation=config.activation)
     return VAE(
-        encoder=networks.mlp_encoder(latent_dim=config.latent_dim, hidden=config.hidden, activation=config.activation),
-        decoder=networks.mlp_decoder(hidden=config.hidden, activation=config.activation),
-        likelihood=build_likelihood(config, event_shape, num_levels),
+        encoder=encoder,
+        decoder=decoder,
+        likelihood=likelihood,
         beta=config.beta,
         seed=seed,
         objective=config.objective,

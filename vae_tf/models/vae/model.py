@@ -18,6 +18,7 @@ from vae_tf.callbacks.beta_logger import with_beta_logger
 from vae_tf.callbacks.step_counting_progbar import with_step_counting_progress_bar
 from vae_tf.distributions import reparameterized_sample, standard_normal_prior
 from vae_tf.layers import DiagonalGaussianPosterior
+from vae_tf.networks import has_convolutions
 from vae_tf.objectives import check_log_density_loss, get_objective, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_sample_weight
 
@@ -185,15 +186,15 @@ class VAE(keras.Model):
 
         ``loss`` is the reconstruction term (default
         ``losses.NegativeLogLikelihood()``). ``jit_compile="auto"`` means XLA
-        unless running eagerly or under a ``tf.distribute`` strategy (Keras
-        itself turns XLA off on CPU-only machines; it pays off here).
+        unless running eagerly, under a ``tf.distribute`` strategy, or when the
+        encoder or decoder holds a convolution (:meth:`prefers_xla`).
         ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or
         1 under a strategy: Keras 3.15's multi-step loop fails under
         ``MirroredStrategy`` ("You must feed a value for placeholder tensor").
         """
         distributed = self._under_strategy()
         if jit_compile == "auto":
-            jit_compile = not kwargs.get("run_eagerly", False) and not distributed
+            jit_compile = not kwargs.get("run_eagerly", False) and not distributed and self.prefers_xla()
         if steps_per_execution is None:
             steps_per_execution = 1 if distributed else DEFAULT_STEPS_PER_EXECUTION
         reconstruction_loss = reconstruction_loss_for(loss)
@@ -202,6 +203,16 @@ class VAE(keras.Model):
         self.reconstruction_loss = reconstruction_loss
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
+
+    def prefers_xla(self):
+        """Whether XLA trains this model faster than TensorFlow's graph mode: yes for dense networks, no with convolutions.
+
+        Measured by ``benchmarks/model_throughput.py`` on a CPU: XLA fuses the MLP's element-wise
+        ops and the ELBO's (Keras itself turns XLA off on CPU-only machines; for the MLP it pays off),
+        but XLA's CPU convolutions are slower than the oneDNN kernels graph mode calls, which for a
+        conv or resnet VAE outweighs the fusion.
+        """
+        return not has_convolutions(self.encoder, self.decoder)
 
     def _under_strategy(self):
         """True when the model was created, or is being compiled, under a ``tf.distribute`` strategy."""
