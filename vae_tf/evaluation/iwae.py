@@ -41,13 +41,19 @@ def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
     return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
 
 
+def _prefers_xla(model):
+    # XLA for dense networks; TensorFlow's oneDNN kernels for convolutions (VAE.prefers_xla).
+    prefers = getattr(model, "prefers_xla", None)
+    return True if prefers is None else bool(prefers())
+
+
 def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
     """``L_k(x)`` per example in nats: the importance-weighted estimate of ``log p(x)``.
 
     The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder rows (default
     :func:`rows_per_chunk` of the model's likelihood) and combined with a running log-sum-exp, so
     memory does not grow with ``k``; ``batch_size`` examples (default ``max_rows // k``, at least 1)
-    go through each compiled (XLA) call. ``seed`` fixes the draws. ``x`` is checked first
+    go through each compiled call (XLA unless the networks hold convolutions). ``seed`` fixes the draws. ``x`` is checked first
     (:func:`vae_tf.validation.check_images`).
     """
     k = check_positive_int(k, "k")
@@ -63,7 +69,8 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
         batch_size = max(1, max_rows // k)
     chunk = max(1, min(k, max_rows // batch_size))
     fn = cached_for(model, "iwae", lambda: tf.function(
-        lambda xb, n, s: _log_weights_logsumexp(model, xb, n, s), jit_compile=True, reduce_retracing=True))
+        lambda xb, n, s: _log_weights_logsumexp(model, xb, n, s), jit_compile=_prefers_xla(model),
+        reduce_retracing=True))
     rng = np.random.default_rng(seed)
     out = []
     progbar = keras.utils.Progbar(len(x), unit_name="example") if verbose else None
