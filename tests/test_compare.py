@@ -10,7 +10,7 @@ import pytest
 
 import vae_tf
 import vae_tf.cli
-from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, rows, run_compare, tables
+from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, rows, tables
 from vae_tf.errors import UnknownConfigError
 
 CONFIGS = list(DEFAULT_CONFIGS)

@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vae_tf.distributions.bin_grid import check_num_bins, levels_of, on_grid_check
-from vae_tf.distributions.discretized_distribution import float_dtype, positive_scale_properties
+from vae_tf.distributions.bin_grid import check_num_bins, levels_of
+from vae_tf.distributions.discretized_distribution import float_dtype, level_grid_assertions, positive_scale_properties
 from vae_tf.distributions.discretized_logistic_mixture import discretized_logistic_log_mass, discretized_logistic_mean
 
 tfd = tfp.distributions
@@ -232,15 +232,7 @@ class ChannelCoupledLogisticMixture(tfd.AutoCompositeTensorDistribution):
         return tf.stack([r, g, b], axis=-1)
 
     def _sample_control_dependencies(self, x):
-        if not self.validate_args:
-            return []
-        x = tf.convert_to_tensor(x, self.dtype)
-        grid = f"k / {self._num_bins - 1} for integer k in 0..{self._num_bins - 1}"
-        return [
-            tf.debugging.assert_greater_equal(x, tf.zeros([], self.dtype), message="x must be >= 0"),
-            tf.debugging.assert_less_equal(x, tf.ones([], self.dtype), message="x must be <= 1"),
-            on_grid_check(x, self._num_bins, f"x must be on the grid {grid}"),
-        ]
+        return level_grid_assertions(x, self._num_bins, self.dtype) if self.validate_args else []
 
     def _parameter_control_dependencies(self, is_init):
         if not self.validate_args or not is_init:

@@ -62,18 +62,21 @@ class DiscretizedDistribution(tfd.AutoCompositeTensorDistribution):
         raise NotImplementedError
 
     def _sample_control_dependencies(self, x):
-        if not self.validate_args:
-            return []
-        x = tf.convert_to_tensor(x, self.dtype)
-        grid = f"k / {self._num_bins - 1} for integer k in 0..{self._num_bins - 1}"
-        return [
-            tf.debugging.assert_greater_equal(x, tf.zeros([], self.dtype), message="x must be >= 0"),
-            tf.debugging.assert_less_equal(x, tf.ones([], self.dtype), message="x must be <= 1"),
-            on_grid_check(x, self._num_bins, f"x must be on the grid {grid}"),
-        ]
+        return level_grid_assertions(x, self._num_bins, self.dtype) if self.validate_args else []
 
     def _level_sample(self, levels):
         return tf.clip_by_value(tf.round(levels), 0.0, float(self._num_bins - 1)) / (self._num_bins - 1)
+
+
+def level_grid_assertions(x, num_bins, dtype):
+    """``validate_args``' checks of values ``x``: in [0, 1] and on the grid ``k / (L - 1)`` (:func:`on_grid_check`)."""
+    x = tf.convert_to_tensor(x, dtype)
+    grid = f"k / {num_bins - 1} for integer k in 0..{num_bins - 1}"
+    return [
+        tf.debugging.assert_greater_equal(x, tf.zeros([], dtype), message="x must be >= 0"),
+        tf.debugging.assert_less_equal(x, tf.ones([], dtype), message="x must be <= 1"),
+        on_grid_check(x, num_bins, f"x must be on the grid {grid}"),
+    ]
 
 
 def positive_scale_properties(event_ndims=0):
