@@ -139,7 +139,8 @@ def test_make_demo_command_line_reaches_compare_with_the_demo_budget(with_mnist,
         assert kwargs["dataset"] == "digits" and kwargs["data"] is None
     for key in ("epochs", "k", "train_size", "test_size", "iwae_examples", "latent_dim", "batch_size", "seed"):
         assert kwargs[key] == expected[key], key
-    assert kwargs["jit_compile"] is False and kwargs["configs"] is None  # every configuration, no XLA
+    # every configuration; XLA ("auto", the package's choice per model) exactly when the preset asks for it
+    assert kwargs["jit_compile"] == ("auto" if preset["jit"] else False) and kwargs["configs"] is None
 
 
 @pytest.mark.parametrize("args, says", [
