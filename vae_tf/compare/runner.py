@@ -51,7 +51,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
                 codecs=True, image_size=None, skip_bad_files=False, network=None):
     """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
-    layers, XLA on or off: its compilation costs tens of seconds per run on a CPU), and
+    layers, XLA on or off: its compilation costs seconds per model on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.compare.rows.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals
     on the same integer test images (:func:`vae_tf.compare.references.reference_rows`).
