@@ -35,6 +35,8 @@ CASES = [
     (["compare", "--epochs", "two"], "argument --epochs: must be a positive integer, got 'two'"),
     (["compare", "--latent-dim", "-1"], "argument --latent-dim: must be a positive integer, got '-1'"),
     (["compare", "--k", "0"], "argument --k: must be a positive integer"),
+    (["compare", "--network", "vgg"], "argument --network: invalid choice: 'vgg'"),
+    (["compare", "--hidden", "200,x"], "argument --hidden: "),
     (["compare", "--iwae-examples", "0"], "argument --iwae-examples: must be a positive integer"),
     (["compare", "--train-size", "0"], "argument --train-size: must be a positive integer"),
     (["compare", "--test-size", "-5"], "argument --test-size: must be a positive integer, got '-5'"),
@@ -66,7 +68,8 @@ CASES = [
     (["compare", "--bogus"], "unrecognized arguments: --bogus"),
     # vae-tf train
     (["train", "--config", "l1_loss"], "'l1_loss'"),  # (loads) the registry
-    (["train", "--dataset", "cifar10"], "argument --dataset: invalid choice: 'cifar10'"),
+    (["train", "--dataset", "cifar100"], "argument --dataset: invalid choice: 'cifar100'"),
+    (["train", "--network", "vgg"], "argument --network: invalid choice: 'vgg'"),
     (["train", "--data", "{picture_png}"], "is a PNG image, not a .npz dataset"),
     (["train", "--data", "{gzip_npz}"], "is gzip-compressed data, not a .npz dataset"),
     (["train", "--image-size", "0x5"], "argument --image-size: must be HEIGHTxWIDTH in pixels, both >= 1, such as 32x32, got '0x5'"),
@@ -132,11 +135,13 @@ CASES = [
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--seed", "-2"],
      "argument --seed: must be an integer from 0 to 4294967295"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--compare-iwae", "-1"], "argument --compare-iwae: must be an integer >= 0"),
+    (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--k", "5"], "--k is gone: the IWAE comparison is off by default; use --compare-iwae 5"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--verbose=1"],
      "argument --verbose: ignored explicit argument '1'"),
     # vae-tf decompress MODEL IN OUT
     (["decompress", "{not_a_model_keras}", "missing.bb", "out.npz"], "argument compressed: no such file: 'missing.bb'"),
     (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--compare-iwae", "x"], "argument --compare-iwae: must be an integer >= 0, got 'x'"),
+    (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--k", "3"], "use --compare-iwae 3"),
     (["decompress", "{not_a_model_keras}", "{text_file}", "out.npz", "--verbose=1"],
      "argument --verbose: ignored explicit argument '1'"),
 ]

@@ -4,7 +4,7 @@ import argparse
 import os
 
 from vae_tf.choices import CONFIG_NAMES, DATA_DIR_ENV, DATASETS
-from vae_tf.cli.argument_types import dataset_file_or_folder, directory, name_list, positive_int, seed
+from vae_tf.cli.argument_types import dataset_file_or_folder, directory, layer_widths, name_list, positive_int, seed
 from vae_tf.cli.image_folder_options import FOLDER_HELP, add_image_folder_options
 from vae_tf.cli.train_command import add_network_option
 
@@ -41,6 +41,8 @@ def add_compare_command(subparsers):
                    help=f"comma-separated configuration names (default: all): {', '.join(CONFIG_NAMES)}")
     p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10)")
     p.add_argument("--latent-dim", type=positive_int, default=None, help="latent units (default 16)")
+    p.add_argument("--hidden", type=layer_widths, default=None,
+                   help="MLP hidden-layer widths of every configuration, e.g. 200,200 (default: each configuration's)")
     p.add_argument("--k", type=positive_int, default=None, help="importance samples for the test log-likelihood (default 100)")
     p.add_argument("--iwae-examples", type=positive_int, default=None, help="test images scored by IWAE (default 1000)")
     p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
@@ -96,5 +98,5 @@ def run_compare_command(args):
                 verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
                 iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False,
                 image_size=args.image_size, skip_bad_files=args.skip_bad_files,
-                network=args.network)
+                network=args.network, hidden=args.hidden)
     return 0
