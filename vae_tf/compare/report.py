@@ -147,8 +147,9 @@ def what_you_see(rows, table=GREY):
     words.append("Samples decode `z` drawn from the prior; where the encoder's posteriors do not fill the prior, "
                  "such `z` fall between the training images and decode to shapes unlike any of them")
     if collapsed:
-        words.append(f" (and {_names(collapsed)}, with at most one active latent unit, draw nearly the same "
-                     "image for every `z`: posterior collapse)")
+        words.append(f" (and {_names(collapsed)}, with at most one active latent unit, "
+                     f"{'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for every `z`: "
+                     "posterior collapse)")
     words.append(".")
     return "".join(words) + "\n"
 
