@@ -12,7 +12,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vae_tf.distributions.bin_grid import check_num_bins, levels_of
-from vae_tf.distributions.discretized_distribution import float_dtype, level_grid_assertions, positive_scale_properties
+from vae_tf.distributions.discretized_distribution import (LocationScale, float_dtype, level_grid_assertions,
+                                                            positive_scale_properties)
 from vae_tf.distributions.discretized_logistic_mixture import discretized_logistic_log_mass, discretized_logistic_mean
 
 tfd = tfp.distributions
@@ -21,7 +22,7 @@ tfd = tfp.distributions
 NUM_CHANNELS = 3
 
 
-class ChannelCoupledLogisticMixture(tfd.AutoCompositeTensorDistribution):
+class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistribution):
     """``p(r, g, b) = sum_i pi_i P_i(r) P_i(g | r) P_i(b | r, g)`` over the levels ``k / (L - 1)`` (PixelCNN++).
 
     Mathematical details: with ``pi = softmax(logits)`` over the ``K`` components,
@@ -93,14 +94,6 @@ class ChannelCoupledLogisticMixture(tfd.AutoCompositeTensorDistribution):
     @property
     def logits(self):
         return self._logits
-
-    @property
-    def loc(self):
-        return self._loc
-
-    @property
-    def scale(self):
-        return self._scale
 
     @property
     def coefficients(self):
