@@ -123,7 +123,7 @@ CASES = [
     (["compress", "{broken_keras}", "{images_npz}", "out.bb"], "(truncated, or not a zip archive)"),
     (["compress", "{not_a_model_keras}", "missing.npz", "out.bb"], "argument images: no such file or folder: 'missing.npz'"),
     (["compress", "{not_a_model_keras}", "{picture_png}", "out.bb"],
-     "is a PNG image, not a .npz of images; pass the folder that holds it with a folder as IMAGES"),
+     "is a PNG image, not a .npz of images; pass the folder that holds it with the IMAGES argument"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--image-size", "x"], "argument --image-size: must be HEIGHTxWIDTH"),
     (["compress", "{not_a_model_keras}", "{images_npz}", "out.bb", "--skip-bad-files=1"],
      "argument --skip-bad-files: ignored explicit argument '1'"),

@@ -32,6 +32,8 @@ def test_api_reference_covers_every_public_name():
     losses.NegativeLogLikelihood, losses.ScaledMSE, losses.BinaryCrossentropy,
     vae_tf.layers.IndependentNormal, vae_tf.layers.IndependentBernoulli,
     vae_tf.layers.IndependentContinuousBernoulli, vae_tf.layers.DiagonalGaussianPosterior,
+    vae_tf.layers.IndependentDiscretizedLogisticMixture, vae_tf.layers.IndependentCategorical,
+    vae_tf.layers.IndependentDiscretizedNormal,
 ], ids=lambda c: c.__name__)
 def test_api_reference_signature_matches_the_code(cls):
     match = re.search(rf"`{cls.__name__}\(([^`]*)\)`", api_reference())

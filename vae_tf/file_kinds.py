@@ -96,5 +96,5 @@ def not_an_npz_message(path, expected="a .npz dataset", folder_hint="--data DIR"
     elif kind == BROKEN_ZIP:
         advice = "it was cut short (an interrupted download or copy?): copy it again"
     else:
-        advice = f"a .npz is written by np.savez; a folder of images goes as {folder_hint}"
+        advice = f"a .npz is written by np.savez; pass a folder of images with {folder_hint}"
     return f"{os.fspath(path)!r} is {kind}, not {expected}; {advice}"

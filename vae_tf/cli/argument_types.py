@@ -119,7 +119,7 @@ def dataset_file_or_folder(text):
 
 def images_file_or_folder(text):
     """The images ``vae-tf compress`` codes: a ``.npz`` of integer images, or a folder of images."""
-    return _npz_or_folder(text, "a .npz of images", "a folder as IMAGES")
+    return _npz_or_folder(text, "a .npz of images", "the IMAGES argument")
 
 
 def image_size(text):

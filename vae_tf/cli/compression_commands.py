@@ -60,18 +60,6 @@ def _check_removed_k(args):
 FOLDER_KEYS = ("x_test", "x_train")
 
 
-def _folder_images(path, key, image_size, skip_bad_files):
-    from vae_tf.data import read_image_folder  # here, not at the top: the parser path stays standard library only
-
-    key = key or "x_test"
-    if key not in FOLDER_KEYS:
-        raise BadImagesError(f"A folder of images gives {' or '.join(FOLDER_KEYS)} (its test or training split), "
-                             f"not --key {key!r}.")
-    folder = read_image_folder(path, image_size=image_size, skip_bad_files=skip_bad_files)
-    print(folder.describe())
-    return key, getattr(folder, key)
-
-
 def load_images(path, key=None, image_size=None, skip_bad_files=False):
     """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array.
 
@@ -81,16 +69,21 @@ def load_images(path, key=None, image_size=None, skip_bad_files=False):
     """
     import numpy as np  # here, not at the top: the parser path stays standard library only
 
+    from vae_tf.data import load_arrays
     from vae_tf.file_kinds import not_an_npz_message
 
-    if os.path.isdir(path):
-        return _folder_images(path, key, image_size, skip_bad_files)
-    if image_size is not None or skip_bad_files:
-        raise BadImagesError(f"--image-size and --skip-bad-files apply to a folder of images, not to {path!r}.")
+    if os.path.isdir(path) or image_size is not None or skip_bad_files:
+        # A folder is read, and folder-only options on a file refused, where every command's --data is.
+        key = key or "x_test"
+        if os.path.isdir(path) and key not in FOLDER_KEYS:
+            raise BadImagesError(f"A folder of images gives {' or '.join(FOLDER_KEYS)} (its test or training split), "
+                                 f"not --key {key!r}.")
+        arrays, _ = load_arrays(None, path, image_size=image_size, skip_bad_files=skip_bad_files, log=print)
+        return key, arrays[key]
     if not os.path.isfile(path):
         raise BadImagesError(f"Images file {path!r} does not exist.")
     try:
-        wrong_kind = not_an_npz_message(path, expected="a .npz of images", folder_hint="a folder as IMAGES")
+        wrong_kind = not_an_npz_message(path, expected="a .npz of images", folder_hint="the IMAGES argument")
         if wrong_kind is not None:
             raise BadImagesError(wrong_kind)
         with np.load(path, allow_pickle=False) as archive:

@@ -50,6 +50,6 @@ def run_evaluate_command(args):
     print(f"  test bits/dim          {bits_line}")
     print(f"  test ELBO              {m['test_elbo']:.3f} nats")
     print(f"  test log p(x) (k={args.k}) {m['test_iwae']:.3f} nats")
-    print(f"  reconstruction MSE     {m['recon_mse']:.5f} per pixel")
+    print(f"  reconstruction MSE     {m['recon_mse']:.5f} per sub-pixel, at z = E[q(z|x)]")
     print(f"  KL                     {m['kl']:.3f} nats, active units {m['active_units']}/{model.latent_dim}")
     return 0

@@ -41,12 +41,6 @@ def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
     return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
 
 
-def _prefers_xla(model):
-    # XLA for dense networks; TensorFlow's oneDNN kernels for convolutions (VAE.prefers_xla).
-    prefers = getattr(model, "prefers_xla", None)
-    return True if prefers is None else bool(prefers())
-
-
 def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
     """``L_k(x)`` per example in nats: the importance-weighted estimate of ``log p(x)``.
 
@@ -69,7 +63,7 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
         batch_size = max(1, max_rows // k)
     chunk = max(1, min(k, max_rows // batch_size))
     fn = cached_for(model, "iwae", lambda: tf.function(
-        lambda xb, n, s: _log_weights_logsumexp(model, xb, n, s), jit_compile=_prefers_xla(model),
+        lambda xb, n, s: _log_weights_logsumexp(model, xb, n, s), jit_compile=model.prefers_xla(),
         reduce_retracing=True))
     rng = np.random.default_rng(seed)
     out = []

@@ -10,7 +10,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import keras
 
-from losses import NegativeLogLikelihood
+# The module, not its names: `import vae_tf, losses` registers vae_tf's classes while `losses` is still loading.
+import losses
 from losses.reduction import scale_for_replicas
 from vae_tf import evaluation
 from vae_tf.argument_checks import check_positive_int
@@ -85,7 +86,7 @@ class VAE(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.reconstruction_nll_tracker = keras.metrics.Mean(name="reconstruction_nll")
-        self.reconstruction_loss = NegativeLogLikelihood()
+        self.reconstruction_loss = losses.NegativeLogLikelihood()
 
     # -- structure -----------------------------------------------------------
 
