@@ -10,14 +10,14 @@ CONVOLUTIONS = (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, k
                 keras.layers.SeparableConv2D)
 
 
-def _sublayers(layer):
+def all_sublayers(layer):
     """``layer`` and every layer inside it, however deep (Sequential, custom layers)."""
     return [layer, *layer._flatten_layers(include_self=False, recursive=True)]
 
 
 def network_kind(*layers):
     """``"resnet"`` if any of ``layers`` holds a :class:`ResidualBlock`, ``"conv"`` if one holds a convolution, else ``"mlp"``."""
-    found = [sub for layer in layers for sub in _sublayers(layer)]
+    found = [sub for layer in layers for sub in all_sublayers(layer)]
     if any(isinstance(sub, ResidualBlock) for sub in found):
         return "resnet"
     if any(isinstance(sub, CONVOLUTIONS) for sub in found):
@@ -27,7 +27,7 @@ def network_kind(*layers):
 
 def has_convolutions(*layers):
     """True when any of ``layers`` contains a convolution (what decides ``VAE.compile``'s XLA default)."""
-    return any(isinstance(sub, CONVOLUTIONS) for layer in layers for sub in _sublayers(layer))
+    return any(isinstance(sub, CONVOLUTIONS) for layer in layers for sub in all_sublayers(layer))
 
 
 def describe_network(model):

@@ -20,6 +20,7 @@ from vae_tf.callbacks.step_counting_progbar import with_step_counting_progress_b
 from vae_tf.distributions import reparameterized_sample, standard_normal_prior
 from vae_tf.layers import DiagonalGaussianPosterior
 from vae_tf.networks import has_convolutions
+from vae_tf.networks.precision import choose_precision, network_precision, set_network_precision
 from vae_tf.objectives import check_log_density_loss, get_objective, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_sample_weight
 
@@ -182,7 +183,7 @@ class VAE(keras.Model):
     # -- training ------------------------------------------------------------
 
     def compile(self, optimizer="adam", loss=None, metrics=None, jit_compile="auto",
-                steps_per_execution=None, **kwargs):
+                steps_per_execution=None, precision="auto", **kwargs):
         """Keras ``compile`` with the fast path on by default.
 
         ``loss`` is the reconstruction term (default
@@ -192,18 +193,37 @@ class VAE(keras.Model):
         ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or
         1 under a strategy: Keras 3.15's multi-step loop fails under
         ``MirroredStrategy`` ("You must feed a value for placeholder tensor").
+
+        ``precision`` is the networks' arithmetic (:mod:`vae_tf.networks.precision`): ``"float32"``,
+        ``"mixed_bfloat16"`` (hidden layers in bfloat16; the layers that output distribution parameters,
+        and the likelihood, in float32), ``"auto"`` (the default: bfloat16 for conv and resnet networks
+        on a CPU that computes it natively, float32 otherwise; a global Keras policy other than float32
+        is left to rule), or ``None`` (the layers keep the policies they were built with).
+        :attr:`precision` says which the networks got.
         """
         distributed = self._under_strategy()
         if jit_compile == "auto":
             jit_compile = not kwargs.get("run_eagerly", False) and not distributed and self.prefers_xla()
         if steps_per_execution is None:
             steps_per_execution = 1 if distributed else DEFAULT_STEPS_PER_EXECUTION
+        if precision == "auto" and keras.config.dtype_policy().name != "float32":
+            precision = None
+        if precision is not None:
+            chosen = choose_precision(self.encoder, self.decoder, precision)
+            # float32 over float32 is no change; skipping it leaves a user's own per-layer policies alone.
+            if chosen != "float32" or self.precision != "float32":
+                set_network_precision(self.encoder, self.decoder, chosen)
         reconstruction_loss = reconstruction_loss_for(loss)
         if self._objective.name == "iwae":
             check_log_density_loss(reconstruction_loss, self.likelihood)
         self.reconstruction_loss = reconstruction_loss
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
+
+    @property
+    def precision(self):
+        """``"mixed_bfloat16"`` if a layer of the networks computes in bfloat16, else ``"float32"``."""
+        return network_precision(self.encoder, self.decoder)
 
     def prefers_xla(self):
         """Whether XLA trains this model faster than TensorFlow's graph mode: yes for dense networks, no with convolutions.
