@@ -63,7 +63,11 @@ def test_import_vae_tf_is_lazy_and_registers_with_keras(tmp_path):
                                      "import vae_tf; import tensorflow_probability; import keras",
                                      "import keras; import vae_tf",
                                      # losses loads TensorFlow while it is half imported: registering must not need it whole
-                                     "import vae_tf, losses; import keras", "import losses, vae_tf; import keras"])
+                                     "import vae_tf, losses; import keras", "import losses, vae_tf; import keras",
+                                     # a subpackage first: Keras loads while it is half imported, before it defines a name
+                                     "import vae_tf.layers; import keras", "import vae_tf.networks; import keras",
+                                     "import vae_tf.distributions; import keras",
+                                     "from vae_tf.networks.precision import PRECISIONS; import keras"])
 def test_vae_tf_classes_are_registered_whatever_is_imported_after_it(imports):
     env = {k: v for k, v in os.environ.items() if k not in ("VAE_TF_VERBOSE", "TF_CPP_MIN_LOG_LEVEL")}
     env["PYTHONPATH"] = os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")])

@@ -39,7 +39,9 @@ import sys
 
 # Standard library only: importing vae_tf stays quick.
 from vae_tf import tensorflow_startup as _tensorflow_startup
+from vae_tf.import_hooks import after_package_imports as _after_package_imports
 from vae_tf.import_hooks import around_first_import as _around_first_import
+from vae_tf.import_hooks import track_package_imports as _track_package_imports
 
 __version__ = "0.1.0"
 
@@ -81,6 +83,12 @@ def __dir__():
 
 
 def _register_all():
+    # `import vae_tf.layers` as a program's first line loads Keras from inside vae_tf.layers, before it
+    # defines anything: registering (which imports every model) waits until that import has ended.
+    _after_package_imports("vae_tf", _register_now)
+
+
+def _register_now():
     from vae_tf.serializables import register_all
 
     register_all()
@@ -92,6 +100,7 @@ def _register_after_keras(execute, module):
     _tensorflow_startup.after_tensorflow_loads(_register_all)
 
 
+_track_package_imports("vae_tf")
 _tensorflow_startup.hold_back_later_tensorflow_start_up()
 if "keras" in sys.modules:
     _register_all()

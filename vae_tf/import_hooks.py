@@ -52,3 +52,71 @@ def around_first_import(name, around):
     if name in sys.modules or any(isinstance(f, _FirstImportHook) and f.name == name for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _FirstImportHook(name, around))
+
+
+class _PackageImports(importlib.abc.MetaPathFinder):
+    """Counts the imports of ``package``'s modules in progress, and runs callbacks when the outermost one ends."""
+
+    def __init__(self, package):
+        self.prefix, self.depth, self.pending, self._searching = package + ".", 0, [], False
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not fullname.startswith(self.prefix) or self._searching:
+            return None
+        self._searching = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._searching = False
+        if spec is None or spec.loader is None:
+            return spec
+        spec.loader = _CountingLoader(spec.loader, self)
+        return spec
+
+
+class _CountingLoader:
+    """``loader``, with its ``exec_module`` counted by ``imports``; every other attribute is ``loader``'s."""
+
+    def __init__(self, loader, imports):
+        self._loader, self._imports = loader, imports
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        imports = self._imports
+        imports.depth += 1
+        try:
+            self._loader.exec_module(module)
+        finally:
+            imports.depth -= 1
+        if imports.depth == 0:
+            while imports.pending:
+                imports.pending.pop(0)()
+
+
+def track_package_imports(package):
+    """Starts counting the imports of ``package.*`` in progress (call from ``package/__init__.py``); idempotent."""
+    for finder in sys.meta_path:
+        if isinstance(finder, _PackageImports) and finder.prefix == package + ".":
+            return finder
+    finder = _PackageImports(package)
+    sys.meta_path.insert(0, finder)
+    return finder
+
+
+def after_package_imports(package, callback):
+    """Calls ``callback()`` when no module of ``package`` is half imported: now, or when the outermost import ends.
+
+    Code that imports ``package``'s modules must not run while one of them is executing: a module that
+    imports Keras at its top (and so fires a registration hook) has defined nothing yet, and a module of
+    the registration that imports from it would fail ("partially initialized module").
+    """
+    finder = track_package_imports(package)
+    if finder.depth == 0:
+        callback()
+    else:
+        finder.pending.append(callback)
