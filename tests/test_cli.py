@@ -206,6 +206,8 @@ def test_compare_keeps_what_it_finished_when_stopped_and_resumes(tmp_path):
     resumed = _vae_tf(args, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "[1/2] bin_bernoulli_nll: finished in an earlier run" in resumed.stdout
+    for images in ("integer", "binarized"):
+        assert f"Reference codecs on the {images} test images: kept from an earlier run." in resumed.stdout
     assert "[2/2] dnormal_learned_sigma: discretized" in resumed.stdout
     final = json.loads(results.read_text())
     assert [r["name"] for r in final if r["kind"] == "model"] == ["bin_bernoulli_nll", "dnormal_learned_sigma"]

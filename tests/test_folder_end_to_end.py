@@ -8,6 +8,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from vae_tf import cli
+from vae_tf.networks.precision import cpu_has_native_bfloat16
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,11 @@ def test_a_colour_folder_through_every_command(colour_folder, tmp_path, capsys):
     assert {"JPEG-XL lossless", "PNG", "LZMA -9e"} <= {r["name"] for r in rows if r["kind"] == "reference"}
     report = (out / "report.md").read_text()
     assert "colour: R, G, B sub-pixels, 256 levels each" in report and "grey levels" not in report.lower()
+    # 8x8 colour images get the resnet; its hidden layers compute in bfloat16 where the CPU has it natively.
+    assert {r["network"] for r in models} == {"resnet"}
+    bfloat16 = cpu_has_native_bfloat16()
+    assert {r["precision"] for r in models} == {"mixed_bfloat16" if bfloat16 else "float32"}
+    assert ("hidden layers in bfloat16" in report) == bfloat16
     samples = Image.open(out / "logistic_mixture_samples.png")
     assert samples.mode in ("RGB", "RGBA")
     pixels = np.asarray(samples.convert("RGB"), np.int16)

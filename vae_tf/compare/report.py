@@ -173,6 +173,9 @@ def _header(rows, settings, models):
     parameters = sorted({r.get("parameters") for r in models if r.get("parameters")})
     size = (f" ({parameters[0]:,} to {parameters[-1]:,} parameters, by decoder)" if len(parameters) > 1 else
             f" ({parameters[0]:,} parameters)" if parameters else "")
+    if any(r.get("precision") == "mixed_bfloat16" for r in models):
+        size += (" (hidden layers in bfloat16, which this CPU computes natively; the distributions' parameters and "
+                 "likelihoods in float32)")
     scored = sorted({r.get("scored_examples", r.get("iwae_examples")) for r in models})
     tested = sorted({r.get("test_examples") for r in models if r.get("test_examples")})
     return progress + (

@@ -144,7 +144,7 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     row.update(evaluate_configuration(model, config, x_levels, 2 if config.binarized else images.num_levels, k=k,
                                       iwae_examples=iwae_examples, seed=seed + TEST_SEED_OFFSET))
     row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second,
-               network=network_name(config, model), parameters=int(model.count_params()))
+               network=network_name(config, model), parameters=int(model.count_params()), precision=model.precision)
     row.update(_save_pictures(model, config, splits.x_test, out, seed))
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
     row["history"]["val_bits_per_dim"] = validation_bits_per_dim(row, images.event_shape, images.num_levels)
@@ -174,6 +174,7 @@ def _codec_rows(configs, images, seed, say, earlier):
     (kept from an earlier run on the same data, ``earlier``, when there is one)."""
     rows = []
     for table in (GREY, BINARIZED):
+        images_are = "integer" if table == GREY else "binarized"
         if table == GREY and (images.num_levels is None or all(c.binarized for c in configs)):
             continue
         if table == BINARIZED and not any(c.binarized for c in configs):
@@ -182,10 +183,10 @@ def _codec_rows(configs, images, seed, say, earlier):
                                     codecs=DESCRIPTIONS)  # names and settings
         kept = [r for r in earlier.values() if r.get("codec_key") == key]
         if kept:
-            say(f"Reference codecs on the {table} test images: kept from an earlier run.")
+            say(f"Reference codecs on the {images_are} test images: kept from an earlier run.")
             rows += kept
             continue
-        say(f"\nReference codecs on the {'integer' if table == GREY else 'binarized'} test images ...")
+        say(f"\nReference codecs on the {images_are} test images ...")
         if table == GREY:
             levels = images.num_levels
             found = reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
