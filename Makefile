@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/vae-tf compare --preset demo $(if $(MNIST),--data $(MNIST)) --out demo-out
 
 test: $(STAMP)
-	VAE_TF_MNIST=$${VAE_TF_MNIST:-$(abspath $(MNIST))} $(BIN)/python -m pytest -q tests
+	VAE_TF_MNIST=$${VAE_TF_MNIST:-$(abspath $(MNIST))} $(BIN)/python -m pytest -q --durations=15 tests
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py $(if $(MNIST),--data $(MNIST))
