@@ -9,17 +9,21 @@ import importlib.util
 import sys
 
 
-class _FirstImportHook(importlib.abc.MetaPathFinder):
-    """Finds ``name`` as the other finders do, but executes it through ``around(execute, module)``; one shot."""
+class _WrappingFinder(importlib.abc.MetaPathFinder):
+    """Finds the modules it ``matches`` as the other finders do, and hands their loaders to ``wrap``."""
 
-    def __init__(self, name, around):
-        self.name, self.around, self._searching = name, around, False
+    _searching = False
+
+    def matches(self, fullname):
+        raise NotImplementedError
+
+    def wrap(self, loader):
+        raise NotImplementedError
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != self.name or self._searching:
+        if self._searching or not self.matches(fullname):
             return None
-        # Not removed yet: a look-up such as importlib.util.find_spec("keras") (TensorFlow probes for keras)
-        # also comes here, and the real import must still meet this hook.
+        # Still on sys.meta_path: the search below would come back here without the flag.
         self._searching = True
         try:
             spec = importlib.util.find_spec(fullname)
@@ -27,8 +31,25 @@ class _FirstImportHook(importlib.abc.MetaPathFinder):
             self._searching = False
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _AroundLoader(spec.loader, self)
+        spec.loader = self.wrap(spec.loader)
         return spec
+
+
+class _FirstImportHook(_WrappingFinder):
+    """Executes the first import of ``name`` through ``around(execute, module)``; one shot.
+
+    Not removed until the module executes: a look-up such as ``importlib.util.find_spec("keras")``
+    (TensorFlow probes for keras) also comes here, and the real import must still meet this hook.
+    """
+
+    def __init__(self, name, around):
+        self.name, self.around = name, around
+
+    def matches(self, fullname):
+        return fullname == self.name
+
+    def wrap(self, loader):
+        return _AroundLoader(loader, self)
 
 
 class _AroundLoader(importlib.abc.Loader):
@@ -54,24 +75,17 @@ def around_first_import(name, around):
     sys.meta_path.insert(0, _FirstImportHook(name, around))
 
 
-class _PackageImports(importlib.abc.MetaPathFinder):
+class _PackageImports(_WrappingFinder):
     """Counts the imports of ``package``'s modules in progress, and runs callbacks when the outermost one ends."""
 
     def __init__(self, package):
-        self.prefix, self.depth, self.pending, self._searching = package + ".", 0, [], False
+        self.prefix, self.depth, self.pending = package + ".", 0, []
 
-    def find_spec(self, fullname, path=None, target=None):
-        if not fullname.startswith(self.prefix) or self._searching:
-            return None
-        self._searching = True
-        try:
-            spec = importlib.util.find_spec(fullname)
-        finally:
-            self._searching = False
-        if spec is None or spec.loader is None:
-            return spec
-        spec.loader = _CountingLoader(spec.loader, self)
-        return spec
+    def matches(self, fullname):
+        return fullname.startswith(self.prefix)
+
+    def wrap(self, loader):
+        return _CountingLoader(loader, self)
 
 
 class _CountingLoader:
