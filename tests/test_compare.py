@@ -220,3 +220,25 @@ def test_learning_curves_legend_covers_no_curve_and_ticks_read_plainly(run):
         for label in ax.get_yticklabels():
             assert "10^" not in label.get_text() and "times" not in label.get_text(), label.get_text()
     assert {t.get_text() for t in legend.get_texts()} == {r["name"] for r in rows}  # the KL panel's runs too
+
+
+def test_a_rerun_in_another_order_keeps_finished_configurations_even_if_stopped_first(tmp_path, monkeypatch, capsys):
+    """Finished configurations are kept first: stopping the rerun before it reaches one in its list loses nothing."""
+    from vae_tf.compare import runner
+
+    budget = dict(dataset="digits", epochs=1, latent_dim=2, k=2, iwae_examples=5, hidden=(8,), jit_compile=False,
+                  codecs=False, verbose=1, out=str(tmp_path))
+    runner.run_compare(configs=["dnormal_learned_sigma"], **budget)
+    finished = json.loads((tmp_path / "results.json").read_text())
+    capsys.readouterr()
+
+    def stopped(config, *args, **kwargs):
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C while `categorical` trains
+
+    monkeypatch.setattr(runner, "_run_one", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_compare(configs=["categorical", "dnormal_learned_sigma"], **budget)
+    assert "[2/2] dnormal_learned_sigma: finished in an earlier run" in capsys.readouterr().out
+    kept = json.loads((tmp_path / "results.json").read_text())
+    assert [r["name"] for r in kept if r["kind"] == "model"] == ["dnormal_learned_sigma"]
+    assert kept == finished

@@ -89,29 +89,35 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
         report.write_report(everything, out, settings)
         results_files.write_results(everything, out)  # last: a row in results.json has its report and pictures
 
+    keys = [results_files.run_key(config=config.to_dict(), **budget) for config in chosen]
+    # Finished configurations first, wherever they stand in the list: a run stopped before it reached one
+    # must not drop it from results.json (a rerun would train it again).
+    order = sorted(range(len(chosen)), key=lambda i: keys[i] not in earlier)
+    position = {key: n for n, key in enumerate(keys)}  # results.json lists models in the order asked for
     with stopping_on_signals() as stop:
-        done = 0
+        done, where = 0, "the reference codecs"
         try:
             if codecs:
                 rows += _codec_rows(chosen, images, seed, say, earlier)
-            for i, config in enumerate(chosen, 1):
-                key = results_files.run_key(config=config.to_dict(), **budget)
+            for i in order:
+                config, key = chosen[i], keys[i]
+                where = config.name
                 if key in earlier:
-                    say(f"\n[{i}/{len(chosen)}] {config.name}: finished in an earlier run with the same data, "
+                    say(f"\n[{i + 1}/{len(chosen)}] {config.name}: finished in an earlier run with the same data, "
                         f"budget and seed ({os.path.join(out, results_files.RESULTS_JSON)}); kept, not retrained.")
                     row = earlier[key]
                 else:
-                    say(f"\n[{i}/{len(chosen)}] {config.name}: {config.description}")
+                    say(f"\n[{i + 1}/{len(chosen)}] {config.name}: {config.description}")
                     row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
                                    jit_compile)
                     row["run_key"] = key
-                rows.insert(len([r for r in rows if r["kind"] == MODEL]), row)
-                done = i
+                models = sorted([r for r in rows if r["kind"] == MODEL] + [row], key=lambda r: position[r["run_key"]])
+                rows = models + [r for r in rows if r["kind"] != MODEL]
+                done += 1
                 save()
         except BaseException as error:
             if stop.signal is None:
                 raise
-            where = chosen[done].name if done < len(chosen) else "the reference codecs"
             saved = (f"the {done} finished configuration{'s' if done != 1 else ''} are in "
                      f"{os.path.join(out, results_files.RESULTS_JSON)} and report.md" if done else "nothing was finished")
             raise RunInterrupted(f"stopped by {stop.signal} during `{where}`: {saved}; rerun the same command "
