@@ -87,7 +87,7 @@ def run_dataset(name, args):
     import numpy as np
 
     import vae_tf
-    from vae_tf.compare.references import reference_rows
+    from vae_tf.comparison.references import reference_rows
     from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats, decompress
     from vae_tf.data import load_arrays, num_levels_of
 
@@ -103,10 +103,10 @@ def run_dataset(name, args):
     hidden = tuple(int(h) for h in args.hidden.split(","))
     keras.utils.set_random_seed(0)
     if args.decoder == "categorical":
-        likelihood = vae_tf.layers.IndependentCategorical(event, num_bins=num_levels)
+        likelihood = vae_tf.layers.IndependentCategorical(event, num_levels=num_levels)
     else:
         likelihood = vae_tf.layers.IndependentDiscretizedLogisticMixture(event, num_components=args.components,
-                                                              num_bins=num_levels)
+                                                              num_levels=num_levels)
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(args.latent_dim, hidden=hidden),
                        vae_tf.networks.mlp_decoder(hidden=hidden), likelihood, seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))

@@ -10,8 +10,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 import keras
 
-from losses.base import DistributionLoss, check_same_shape, check_unit_interval, is_distribution
-from losses.reduction import sum_over_event_dims
+from .base import DistributionLoss, check_same_shape, check_unit_interval, is_distribution, sum_over_event_dims
 
 tfd = tfp.distributions
 

@@ -72,22 +72,23 @@ def test_vae_bits_per_dim_exact_bound_and_no_likelihood():
     rng = np.random.default_rng(0)
     x = (rng.integers(0, levels, (20, 4, 4, 1)) / (levels - 1)).astype(np.float32)
 
-    exact = _vae(layers.IndependentDiscretizedNormal((4, 4, 1), scale="learned", num_bins=levels))
+    exact = _vae(layers.IndependentDiscretizedNormal((4, 4, 1), scale="learned", num_levels=levels))
     ll = exact.iwae_log_likelihood(x, k=8, seed=3)
     value = exact.bits_per_dim(x, k=8, seed=3)
     np.testing.assert_allclose(value, -ll.mean() / (d * math.log(2)), rtol=1e-5)
     assert 0 < value < 2 * math.log2(levels)
-    with pytest.raises(ValueError, match="num_bins"):
-        exact.bits_per_dim(x, num_levels=256)
+    with pytest.raises(ValueError, match="L = 17"):  # 8-bit data given to a 17-level decoder
+        exact.bits_per_dim((rng.integers(0, 256, (20, 4, 4, 1)) / 255).astype(np.float32))
 
-    gauss = _vae(layers.IndependentNormal((4, 4, 1), scale="learned"))
+    # A density is scored against the integer images of the num_levels it was built with: one number, one place.
+    gauss = _vae(layers.IndependentNormal((4, 4, 1), scale="learned", num_levels=levels))
     y = dequantize_static(x, levels, seed=3)
     ll = gauss.iwae_log_likelihood(y, k=8, seed=3)
-    value = gauss.bits_per_dim(x, num_levels=levels, k=8, seed=3)
+    value = gauss.bits_per_dim(x, k=8, seed=3)
     np.testing.assert_allclose(value, (-ll.mean() + d * math.log(levels)) / (d * math.log(2)), rtol=1e-5)
     assert value > 0
     with pytest.raises(ValueError, match="num_levels"):
-        gauss.bits_per_dim(x)
+        _vae(layers.IndependentNormal((4, 4, 1), scale="learned")).bits_per_dim(x)
 
     bernoulli = _vae(layers.IndependentBernoulli((4, 4, 1)))
     with pytest.raises(bpd.NoLikelihoodError, match="grey values"):
@@ -102,6 +103,6 @@ def test_iwae_chunks_fit_in_memory_for_a_wide_decoder():
 
     for rank in (None, 8):
         # Whatever the projection's rank, a categorical's logits are D x L floats per decoder row.
-        wide = layers.IndependentCategorical((28, 28, 1), num_bins=256, rank=rank)
+        wide = layers.IndependentCategorical((28, 28, 1), num_levels=256, rank=rank)
         assert rows_per_chunk(wide) * 784 * 256 <= 2**25
     assert rows_per_chunk(layers.IndependentNormal((28, 28, 1))) == 32768

@@ -10,7 +10,8 @@ import time
 import numpy as np
 import pytest
 
-from vae_tf import cli, data
+import vae_tf_cli as cli
+from vae_tf import data
 
 
 def test_compare_end_to_end_on_digits(tmp_path, capsys):
@@ -62,13 +63,13 @@ def _env():
 
 
 def _vae_tf(args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "vae_tf.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vae_tf_cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=_env())
 
 
 def _kill_after_first_backup(args, backup, timeout=240):
     """Starts `vae-tf ARGS`, waits until BackupAndRestore has written its first epoch, and SIGKILLs it."""
-    proc = subprocess.Popen([sys.executable, "-m", "vae_tf.cli", *args], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "vae_tf_cli", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=_env())
     deadline = time.monotonic() + timeout
     try:
@@ -120,8 +121,8 @@ def test_train_resumes_after_a_kill_and_evaluate_reads_the_model(tmp_path):
 @pytest.mark.parametrize("with_mnist", [True, False])
 def test_make_demo_command_line_reaches_compare_with_the_demo_budget(with_mnist, tmp_path, monkeypatch):
     """`make demo` runs `vae-tf compare --preset demo [--data MNIST] --out demo-out`; run_compare gets the preset."""
-    from vae_tf.cli import compare_command as command
-    from vae_tf.compare import runner
+    from vae_tf_cli import compare as command
+    from vae_tf.comparison import runner
 
     calls = []
     monkeypatch.setattr(runner, "run_compare", lambda **kwargs: calls.append(kwargs))
@@ -179,7 +180,7 @@ def test_compare_keeps_what_it_finished_when_stopped_and_resumes(tmp_path):
     out = tmp_path / "out"
     args = ["compare", "--configs", "bin_bernoulli_nll,dnormal_learned_sigma", "--epochs", "15",
             "--k", "5", "--iwae-examples", "20", "--latent-dim", "2", "--no-jit", "--quiet", "--out", str(out)]
-    proc = subprocess.Popen([sys.executable, "-m", "vae_tf.cli", *args], stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "vae_tf_cli", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=_env())
     results = out / "results.json"
     deadline = time.monotonic() + 300

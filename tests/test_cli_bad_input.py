@@ -22,8 +22,8 @@ import zlib
 import numpy as np
 import pytest
 
-from vae_tf import cli
-from vae_tf.tensorflow_startup import VERBOSE_ENV
+import vae_tf_cli as cli
+from vae_tf_cli import VERBOSE_ENV
 
 # (command line, fragment of the one-line message)
 CASES = [
@@ -45,11 +45,11 @@ CASES = [
     (["compare", "--seed", "-1"], "argument --seed: must be an integer from 0 to 4294967295, got '-1'"),
     (["compare", "--dataset", "imagenet"], "argument --dataset: invalid choice: 'imagenet'"),
     (["compare", "--data", "missing.npz"], "argument --data: no such file or folder: 'missing.npz'"),
-    (["compare", "--data", "{text_npz}"], "argument --data: '{text_npz}' is a text file, not a .npz dataset"),
+    (["compare", "--out", "out", "--data", "{text_npz}"], "'{text_npz}' is a text file, not a .npz dataset"),  # (loads)
     (["compare", "--data", "{text_file}"], "'{text_file}' is a text file, not a .npz dataset"),
     (["compare", "--data", "{broken_npz}"], "is a truncated or corrupt zip archive, not a .npz dataset"),
-    (["compare", "--data", "{picture_png}"],
-     "argument --data: '{picture_png}' is a PNG image, not a .npz dataset; pass the folder that holds it with --data DIR"),
+    (["compare", "--out", "out", "--data", "{picture_png}"],  # (loads)
+     "'{picture_png}' is a PNG image, not a .npz dataset; pass the folder that holds it with --data DIR"),
     (["compare", "--data", "{not_a_model_keras}"], "is a Keras model (.keras), not a .npz dataset"),
     (["compare", "--out", "out", "--data", "{a_dir}"], "No images in the folder '{a_dir}'"),  # (loads)
     (["compare", "--image-size", "32"], "argument --image-size: must be HEIGHTxWIDTH in pixels, both >= 1, such as 32x32, got '32'"),
@@ -228,7 +228,7 @@ def test_every_option_has_a_row():
 
 def test_a_bug_keeps_its_traceback(monkeypatch):
     """Only the user's mistakes become one line: an unexpected error is raised as it is."""
-    from vae_tf.compare import runner
+    from vae_tf.comparison import runner
 
     def broken(**kwargs):
         raise ValueError("an internal bug, not the user's input")
@@ -251,7 +251,7 @@ def _vae_tf(args, env_extra=None, timeout=300):
     env.update(env_extra or {})
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "vae_tf.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "vae_tf_cli", *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
@@ -259,7 +259,7 @@ def _vae_tf(args, env_extra=None, timeout=300):
 def tiny_model(tmp_path_factory):
     import keras
 
-    from vae_tf.models.vae.registry import resolve_configs
+    from vae_tf.models.vae.config import resolve_configs
     from vae_tf.models.vae.config import build_vae
     from vae_tf.training import save_model_atomically
 

@@ -26,26 +26,26 @@ COLOUR = (4, 4, 3)
 K = 3
 
 
-def random_coupled(num_bins, rng, batch=(6,), dtype=np.float64, coefficient_scale=1.0, scales=(1e-3, 5.0)):
+def random_coupled(num_levels, rng, batch=(6,), dtype=np.float64, coefficient_scale=1.0, scales=(1e-3, 5.0)):
     """A coupled mixture with random parameters: locations around [0, 1], log-uniform scales, tanh coefficients."""
     logits = rng.normal(0.0, 2.0, batch + (K,))
     loc = rng.uniform(-0.3, 1.3, batch + (3, K))
     scale = np.exp(rng.uniform(math.log(scales[0]), math.log(scales[1]), batch + (3, K)))
     coefficients = np.tanh(rng.normal(0.0, coefficient_scale, batch + (3, K)))
-    return vd.ChannelCoupledLogisticMixture(*(a.astype(dtype) for a in (logits, loc, scale, coefficients)), num_bins)
+    return vd.ChannelCoupledLogisticMixture(*(a.astype(dtype) for a in (logits, loc, scale, coefficients)), num_levels)
 
 
-def all_triples(num_bins):
+def all_triples(num_levels):
     """``(L^3, 3)`` levels of every (R, G, B) and their values ``k / (L - 1)``."""
-    k = np.array(list(itertools.product(range(num_bins), repeat=3)))
-    return k, k / (num_bins - 1)
+    k = np.array(list(itertools.product(range(num_levels), repeat=3)))
+    return k, k / (num_levels - 1)
 
 
 def reference_log_prob(d, values):
     """``log p(r, g, b)`` from the formula in NumPy float64, with the logistic CDF ``expit`` (moderate parameters)."""
     logits, loc, scale, coef = (np.asarray(t, np.float64) for t in (d.logits, d.loc, d.scale, d.coefficients))
-    num_bins = d.num_bins
-    h = 1.0 / (num_bins - 1)
+    num_levels = d.num_levels
+    h = 1.0 / (num_levels - 1)
     r, g = values[..., 0:1], values[..., 1:2]
     mu = np.stack([loc[..., 0, :] + 0 * r, loc[..., 1, :] + coef[..., 0, :] * r,
                    loc[..., 2, :] + coef[..., 1, :] * r + coef[..., 2, :] * g], axis=-2)
@@ -59,14 +59,14 @@ def reference_log_prob(d, values):
 # -- exactness: the conditionals, the joint over all triples, the chain ------------------------------------
 
 
-@pytest.mark.parametrize("num_bins", [2, 17, 256])
+@pytest.mark.parametrize("num_levels", [2, 17, 256])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_each_channel_conditional_sums_to_one_over_its_levels(num_bins, dtype):
-    rng = np.random.default_rng(num_bins)
-    d = random_coupled(num_bins, rng, dtype=dtype)
-    x = (rng.integers(0, num_bins, (6, 3)) / (num_bins - 1)).astype(dtype)
+def test_each_channel_conditional_sums_to_one_over_its_levels(num_levels, dtype):
+    rng = np.random.default_rng(num_levels)
+    d = random_coupled(num_levels, rng, dtype=dtype)
+    x = (rng.integers(0, num_levels, (6, 3)) / (num_levels - 1)).astype(dtype)
     log_p = d.channel_bin_log_probs(x).numpy()
-    assert log_p.shape == (6, 3, num_bins) and log_p.dtype == dtype
+    assert log_p.shape == (6, 3, num_levels) and log_p.dtype == dtype
     assert np.all(np.isfinite(log_p)) and np.all(log_p <= 1e-6)
     np.testing.assert_allclose(np.exp(log_p.astype(np.float64)).sum(-1), 1.0, rtol=1e-5 if dtype == np.float32 else 1e-12)
 
@@ -185,13 +185,13 @@ def extreme_colour_parameters(layer, rng, rows=4):
     return per_pixel.reshape(rows, -1)
 
 
-@pytest.mark.parametrize("num_bins", [2, 256])
-def test_log_prob_and_gradients_are_finite_at_the_extremes(num_bins):
-    layer = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=K, min_scale=1e-3, num_bins=num_bins,
+@pytest.mark.parametrize("num_levels", [2, 256])
+def test_log_prob_and_gradients_are_finite_at_the_extremes(num_levels):
+    layer = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=K, min_scale=1e-3, num_levels=num_levels,
                                                          project=False)
-    rng = np.random.default_rng(num_bins)
+    rng = np.random.default_rng(num_levels)
     params = tf.Variable(extreme_colour_parameters(layer, rng))
-    choices = np.array([0, 1, num_bins // 2, num_bins - 2, num_bins - 1]) / (num_bins - 1)
+    choices = np.array([0, 1, num_levels // 2, num_levels - 2, num_levels - 1]) / (num_levels - 1)
     x = rng.choice(choices, size=(4,) + COLOUR).astype(np.float32)
     with tf.GradientTape() as tape:
         p = layer(params)
@@ -226,7 +226,7 @@ def test_joint_still_sums_to_one_at_min_scale_and_extreme_logits_and_locations(l
 
 def test_log_prob_of_a_batch_is_one_vectorised_call_with_per_pixel_gradients():
     def graph_size(event):
-        layer = layers.IndependentDiscretizedLogisticMixture(event, num_components=K, num_bins=256, project=False)
+        layer = layers.IndependentDiscretizedLogisticMixture(event, num_components=K, num_levels=256, project=False)
         fn = tf.function(lambda p, x: layer(p).log_prob(x))
         graph = fn.get_concrete_function(tf.TensorSpec((None, layer.num_params())),
                                          tf.TensorSpec((None,) + event)).graph
@@ -235,7 +235,7 @@ def test_log_prob_of_a_batch_is_one_vectorised_call_with_per_pixel_gradients():
     # the traced program does not grow with the number of pixels
     assert graph_size((2, 2, 3)) == graph_size((16, 16, 3))
 
-    layer = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=K, num_bins=17, project=False)
+    layer = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=K, num_levels=17, project=False)
     rng = np.random.default_rng(7)
     params = tf.Variable(rng.normal(0, 1, (3, layer.num_params())).astype(np.float32))
     x = (rng.integers(0, 17, (3,) + COLOUR) / 16).astype(np.float32)
@@ -267,7 +267,7 @@ def test_xla_compiled_matches_eager():
 
 
 def test_layer_couples_rgb_with_10k_parameters_per_pixel_and_leaves_grey_alone():
-    coupled = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=K, num_bins=17, project=False)
+    coupled = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=K, num_levels=17, project=False)
     assert coupled.coupled and coupled.num_params() == 10 * K * 16 and coupled.params_per_pixel() == 10 * K
     assert layers.IndependentDiscretizedLogisticMixture.params_size((32, 32, 3), num_components=5) == 50 * 1024
     assert layers.IndependentDiscretizedLogisticMixture.params_size((28, 28, 1), num_components=5) == 15 * 784
@@ -294,7 +294,7 @@ def test_layer_couples_rgb_with_10k_parameters_per_pixel_and_leaves_grey_alone()
 
 
 def test_conv_decoder_outputs_the_parameters_per_pixel_of_the_coupled_layer():
-    layer = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=2, num_bins=17, project=False)
+    layer = layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=2, num_levels=17, project=False)
     decoder = vae_tf.networks.conv_decoder(COLOUR, params_per_pixel=layer.params_per_pixel(), filters=(8, 4))
     out = decoder(tf.zeros((2, 5)))
     assert out.shape == (2, 4, 4, 20)
@@ -305,11 +305,11 @@ def test_conv_decoder_outputs_the_parameters_per_pixel_of_the_coupled_layer():
 
 
 PER_SUBPIXEL = {
-    "categorical_rank3": lambda: layers.IndependentCategorical(COLOUR, num_bins=5, rank=3, project=False),
-    "categorical_logits": lambda: layers.IndependentCategorical(COLOUR, num_bins=5, rank=None, project=False),
-    "dnormal_per_pixel": lambda: layers.IndependentDiscretizedNormal(COLOUR, scale="per_pixel", num_bins=5, project=False),
-    "dnormal_learned": lambda: layers.IndependentDiscretizedNormal(COLOUR, scale="learned", num_bins=5, project=False),
-    "mixture_uncoupled": lambda: layers.IndependentDiscretizedLogisticMixture(COLOUR, num_bins=5, couple_channels=False,
+    "categorical_rank3": lambda: layers.IndependentCategorical(COLOUR, num_levels=5, rank=3, project=False),
+    "categorical_logits": lambda: layers.IndependentCategorical(COLOUR, num_levels=5, rank=None, project=False),
+    "dnormal_per_pixel": lambda: layers.IndependentDiscretizedNormal(COLOUR, scale="per_pixel", num_levels=5, project=False),
+    "dnormal_learned": lambda: layers.IndependentDiscretizedNormal(COLOUR, scale="learned", num_levels=5, project=False),
+    "mixture_uncoupled": lambda: layers.IndependentDiscretizedLogisticMixture(COLOUR, num_levels=5, couple_channels=False,
                                                                              project=False),
     "normal": lambda: layers.IndependentNormal(COLOUR, scale="per_pixel", project=False),
     "bernoulli": lambda: layers.IndependentBernoulli(COLOUR, project=False),
@@ -357,7 +357,7 @@ def colour_model():
     x = (levels / 7).astype(np.float32)
     keras.utils.set_random_seed(0)
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(4, (32,)), vae_tf.networks.mlp_decoder((32,)),
-                       layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=2, num_bins=8), seed=0)
+                       layers.IndependentDiscretizedLogisticMixture(COLOUR, num_components=2, num_levels=8), seed=0)
     model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=losses.NegativeLogLikelihood(), jit_compile=False)
     history = model.fit(x, epochs=15, batch_size=20, verbose=0).history
     return model, levels, x, history
@@ -366,7 +366,7 @@ def colour_model():
 def test_colour_model_trains_and_scores_bits_per_dim(colour_model):
     model, _, x, history = colour_model
     assert np.all(np.isfinite(history["loss"])) and history["loss"][-1] < history["loss"][0]
-    bpd = model.bits_per_dim(x, num_levels=8, k=4)
+    bpd = model.bits_per_dim(x, k=4)
     # exact and below the uniform code (3 bits); the coupling can learn G = R
     assert 0 < bpd < 3.0
     assert model.sample(5, seed=1).shape == (5,) + COLOUR

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import vae_tf
-import vae_tf.cli
-from vae_tf.compare import DEFAULT_CONFIGS, report, resolve_configs, rows, tables
+import vae_tf_cli
+from vae_tf.comparison import report
+from vae_tf.models.vae import DEFAULT_CONFIGS, resolve_configs
 from vae_tf.errors import UnknownConfigError
 
 CONFIGS = list(DEFAULT_CONFIGS)
@@ -21,7 +22,7 @@ D = 64  # the digits' 8x8 pixels
 def run_with_references(tmp_path_factory):
     """`make demo`'s command on the digits (what a new user without MNIST runs), on a smaller budget."""
     out = tmp_path_factory.mktemp("compare")
-    assert vae_tf.cli.main(["compare", "--preset", "demo", "--dataset", "digits", "--epochs", "5", "--latent-dim", "4",
+    assert vae_tf_cli.main(["compare", "--preset", "demo", "--dataset", "digits", "--epochs", "5", "--latent-dim", "4",
                             "--hidden", "64", "--k", "10", "--quiet", "--out", str(out)]) == 0
     return json.loads((out / "results.json").read_text()), out
 
@@ -80,13 +81,13 @@ def test_bits_per_dim_is_never_negative_and_only_bce_on_grey_is_na(run):
 
 def test_ranking_table_orders_by_bits_per_dim_and_takes_reference_rows(run):
     results, _ = run
-    grey = rows.ranked(results + [rows.reference_row("gzip -9", 3.1, "a classic codec")])
+    grey = report.ranked(results + [report.reference_row("gzip -9", 3.1, "a classic codec")])
     assert {r["table"] for r in grey} == {"grey"} and not any(r["binarized"] for r in grey if r["kind"] == "model")
     bits = [r["bits_per_dim"] for r in grey if r["rank"] is not None]
     assert bits == sorted(bits) and [r["rank"] for r in grey if r["rank"]] == list(range(1, len(bits) + 1))
     assert grey[-1]["name"] == "bernoulli_bce_grey" and grey[-1]["rank"] is None
-    assert "gzip -9" in tables.markdown_table(grey)
-    assert {r["name"] for r in rows.ranked(results, rows.BINARIZED)} == {"bin_bernoulli_nll", "bin_bernoulli_bce"}
+    assert "gzip -9" in report.markdown_table(grey)
+    assert {r["name"] for r in report.ranked(results, report.BINARIZED)} == {"bin_bernoulli_nll", "bin_bernoulli_bce"}
     words = report.ranking_in_words(results, D)
     best_model = next(r for r in grey if r["kind"] == "model")
     assert f"`{best_model['name']}` models the test images best" in words
@@ -207,7 +208,7 @@ def test_ties_are_within_two_standard_errors_of_the_difference():
 
 
 def test_learning_curves_legend_covers_no_curve_and_ticks_read_plainly(run):
-    from vae_tf.compare import plots
+    from vae_tf.comparison import outputs as plots
 
     rows, _ = run
     fig = plots.learning_curves_figure(rows)
@@ -224,7 +225,7 @@ def test_learning_curves_legend_covers_no_curve_and_ticks_read_plainly(run):
 
 def test_a_rerun_in_another_order_keeps_finished_configurations_even_if_stopped_first(tmp_path, monkeypatch, capsys):
     """Finished configurations are kept first: stopping the rerun before it reaches one in its list loses nothing."""
-    from vae_tf.compare import runner
+    from vae_tf.comparison import runner
 
     budget = dict(dataset="digits", epochs=1, latent_dim=2, k=2, iwae_examples=5, hidden=(8,), jit_compile=False,
                   codecs=False, verbose=1, out=str(tmp_path))

@@ -8,7 +8,7 @@ import pytest
 import keras
 
 import vae_tf
-from vae_tf import cli
+import vae_tf_cli as cli
 from vae_tf.compression import (
     coding_batches,
     compress,
@@ -19,24 +19,24 @@ from vae_tf.compression import (
     read_header,
 )
 from vae_tf.compression.coding_model import CodingModel
-from vae_tf.compression.level_tables import level_probabilities
+from vae_tf.compression.tables import level_probabilities
 from vae_tf.errors import BadImagesError, CompressedFileError, UnsupportedModelError
 
 #: Decoder name -> (likelihood layer factory, number of levels L it codes on the digits).
 DECODERS = {
     "bernoulli": (lambda event, levels: vae_tf.layers.IndependentBernoulli(event), 2),
     "discretized_normal": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
-        event, scale="per_pixel", num_bins=levels), 17),
+        event, scale="per_pixel", num_levels=levels), 17),
     "logistic_mixture": (lambda event, levels: vae_tf.layers.IndependentDiscretizedLogisticMixture(
-        event, num_components=2, num_bins=levels), 17),
-    "categorical": (lambda event, levels: vae_tf.layers.IndependentCategorical(event, num_bins=levels), 17),
+        event, num_components=2, num_levels=levels), 17),
+    "categorical": (lambda event, levels: vae_tf.layers.IndependentCategorical(event, num_levels=levels), 17),
 }
 #: Only for the level-table test: one learned sigma for all pixels (the scale broadcasts).
 TABLE_ONLY_DECODERS = {
     "discretized_normal_shared_sigma": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
-        event, scale="learned", num_bins=levels), 17),
+        event, scale="learned", num_levels=levels), 17),
     "discretized_normal_fixed_sigma": (lambda event, levels: vae_tf.layers.IndependentDiscretizedNormal(
-        event, scale=0.05, num_bins=levels), 17),
+        event, scale=0.05, num_levels=levels), 17),
 }
 
 
@@ -146,7 +146,7 @@ def test_fast_coupled_tables_are_the_model_conditionals():
     """The coupled mixture's per-channel tables (CDF differences) equal exp(channel_bin_log_probs(x, channel=c))."""
     import tensorflow as tf
 
-    from vae_tf.compression.level_tables import channel_level_probabilities
+    from vae_tf.compression.tables import channel_level_probabilities
 
     model = _model("logistic_mixture", (6, 6, 3), seed=5)
     px = model.decode(tf.random.stateless_normal((4, 4), seed=(3, 4)) * 2.0, training=False)
@@ -172,20 +172,20 @@ class CoupledCategorical(vae_tf.distributions.LevelCategorical):
         channels = int(x.shape[-1])
         before = np.tril(np.ones((channels, channels), np.float32), k=-1)  # [c, j] = 1 for j < c
         shift = tf.einsum("...j,cj->...c", tf.cast(x, tf.float32), before)
-        ramp = tf.linspace(-1.0, 1.0, self.num_bins)
+        ramp = tf.linspace(-1.0, 1.0, self.num_levels)
         out = tf.nn.log_softmax(self.logits + 6.0 * shift[..., None] * ramp, axis=-1)
         return out if channel is None else tf.gather(out, channel, axis=-2)
 
 
 class CoupledCategoricalLayer(vae_tf.layers.IndependentCategorical):
     def call(self, inputs):
-        return self.independent(CoupledCategorical(self.logits(inputs), self.num_bins))
+        return self.independent(CoupledCategorical(self.logits(inputs), self.num_levels))
 
 
 def test_coupled_channels_are_coded_r_then_g_then_b_exactly():
     keras.utils.set_random_seed(4)
     model = vae_tf.VAE(vae_tf.networks.mlp_encoder(4, hidden=(32,)), vae_tf.networks.mlp_decoder(hidden=(32,)),
-                       CoupledCategoricalLayer((8, 8, 3), num_bins=17), seed=4)
+                       CoupledCategoricalLayer((8, 8, 3), num_levels=17), seed=4)
     model.build((None, 8, 8, 3))
     coding = CodingModel.for_model(model, 10, 4)
     assert coding.channels_coupled
@@ -195,7 +195,7 @@ def test_coupled_channels_are_coded_r_then_g_then_b_exactly():
     np.testing.assert_array_equal(back, images)
     assert decoded.net_bits == pytest.approx(stats.net_bits, rel=1e-12)
     # The coupling is coded: the same logits without it would give other code lengths.
-    independent = vae_tf.VAE(model.encoder, model.decoder, vae_tf.layers.IndependentCategorical((8, 8, 3), num_bins=17))
+    independent = vae_tf.VAE(model.encoder, model.decoder, vae_tf.layers.IndependentCategorical((8, 8, 3), num_levels=17))
     independent.build((None, 8, 8, 3))
     independent.likelihood.set_weights(model.likelihood.get_weights())
     assert compress_with_stats(independent, images, batch_size=4)[1].pixel_bits != pytest.approx(stats.pixel_bits)
@@ -325,13 +325,13 @@ def test_cli_compress_and_decompress_round_trip(cli_files, capsys):
     assert rc == 0
     assert "bits/dim" in printed and "-ELBO (coded)" in printed and "initial random bits" in printed
     assert "IWAE" not in printed  # the comparison is off by default
-    assert "Coding 40 images in" in printed and ", about " in printed  # the estimate, before the progress bar
+    assert "40/40" in printed  # the progress bar (an estimate of the time left is said only when it is long)
     assert stat.S_IMODE(os.stat(folder / "images.bb").st_mode) == 0o640  # 0o666 less the umask, not mkstemp's 0o600
     rc = cli.main(["decompress", str(folder / "m.keras"), str(folder / "images.bb"), str(folder / "back.npz"),
                    "--compare-iwae", "3"])
     printed = capsys.readouterr().out
     assert rc == 0 and "checksums match" in printed and "IWAE (k=3)" in printed and "-ELBO (coded)" in printed
-    assert "Decoding 40 images in" in printed
+    assert "40/40" in printed
     with np.load(folder / "back.npz") as back, np.load(folder / "images.npz") as original:
         assert back.files == ["x_test"]
         np.testing.assert_array_equal(back["x_test"], original["x_test"])

@@ -26,7 +26,7 @@ import tensorflow as tf
 import keras
 
 import vae_tf
-from vae_tf import cli
+import vae_tf_cli as cli
 
 EVENT = (8, 8, 1)
 LATENT = 3
@@ -40,9 +40,9 @@ LIKELIHOODS = {
     "bernoulli": lambda: vae_tf.layers.IndependentBernoulli(EVENT),
     "continuous_bernoulli": lambda: vae_tf.layers.IndependentContinuousBernoulli(EVENT),
     # The digits are k / 16: 17 grey levels.
-    "discretized_normal": lambda: vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", num_bins=17),
-    "discretized_logistic_mixture": lambda: vae_tf.layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=3, num_bins=17),
-    "categorical": lambda: vae_tf.layers.IndependentCategorical(EVENT, num_bins=17, rank=4),
+    "discretized_normal": lambda: vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale="per_pixel", num_levels=17),
+    "discretized_logistic_mixture": lambda: vae_tf.layers.IndependentDiscretizedLogisticMixture(EVENT, num_components=3, num_levels=17),
+    "categorical": lambda: vae_tf.layers.IndependentCategorical(EVENT, num_levels=17, rank=4),
 }
 DISCRETIZED = ("discretized_normal", "discretized_logistic_mixture", "categorical")
 
@@ -149,7 +149,7 @@ def _reference_outputs(model, x, z):
 
 
 def _run_module_cli(*args):
-    return subprocess.run([sys.executable, "-m", "vae_tf.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "vae_tf_cli", *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")

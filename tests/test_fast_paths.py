@@ -5,7 +5,8 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 import vae_tf
-from vae_tf.distributions import flat_event_view, reparameterized_sample
+from vae_tf.distributions import reparameterized_sample
+from vae_tf.objectives import flat_event_view
 
 tfd = tfp.distributions
 

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from vae_tf import cli
+import vae_tf_cli as cli
 from vae_tf.networks.precision import cpu_has_native_bfloat16
 
 

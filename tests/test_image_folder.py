@@ -14,7 +14,7 @@ from PIL import Image
 
 from vae_tf.data import load_dataset, read_image_folder
 from vae_tf.errors import BadDatasetFileError
-from vae_tf.file_kinds import KERAS, NPZ, TEXT, file_kind, not_an_npz_message
+from vae_tf.data.sources import KERAS, NPZ, TEXT, file_kind, not_an_npz_message
 
 from test_cli_bad_input import _vae_tf
 
@@ -228,7 +228,7 @@ def _compare_argv(data, out_dir, extra):
 @pytest.mark.parametrize("kind, extra, fragments", BAD_FOLDERS, ids=[f"{k}{' '.join(e)}" for k, e, _ in BAD_FOLDERS])
 def test_a_bad_folder_is_one_line_and_exit_2(tmp_path, kind, extra, fragments, capsys):
     """Through the CLI's main in this process: a subprocess per row would import TensorFlow each time (~15 s)."""
-    from vae_tf import cli
+    import vae_tf_cli as cli
 
     rc = cli.main(_compare_argv(_bad_folder(tmp_path, kind), tmp_path / "out", extra))
     _check_one_line(rc, *capsys.readouterr(), fragments, tmp_path / "out")
@@ -289,7 +289,7 @@ def test_read_npz_names_the_wrong_kind_instead_of_numpys_pickle_advice(tmp_path)
 
 
 def test_compress_reads_the_test_split_of_a_folder(grey_folder, capsys):
-    from vae_tf.cli.compression_commands import load_images
+    from vae_tf_cli.compression import load_images
     from vae_tf.errors import BadImagesError
 
     name, images = load_images(str(grey_folder))

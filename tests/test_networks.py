@@ -8,7 +8,7 @@ import tensorflow as tf
 import keras
 
 import vae_tf
-from vae_tf import cli
+import vae_tf_cli as cli
 from vae_tf.errors import InvalidInputError
 from vae_tf.models.vae.config import VAEConfig, build_vae
 from vae_tf.networks import (choose_network, describe_network, params_per_pixel, params_per_value, resnet_decoder,
@@ -24,11 +24,11 @@ LIKELIHOODS = {
     "normal_per_pixel": lambda s: vae_tf.layers.IndependentNormal(s, scale="per_pixel", project=False),
     "bernoulli": lambda s: vae_tf.layers.IndependentBernoulli(s, project=False),
     "continuous_bernoulli": lambda s: vae_tf.layers.IndependentContinuousBernoulli(s, project=False),
-    "discretized_normal": lambda s: vae_tf.layers.IndependentDiscretizedNormal(s, scale="per_pixel", num_bins=17,
+    "discretized_normal": lambda s: vae_tf.layers.IndependentDiscretizedNormal(s, scale="per_pixel", num_levels=17,
                                                                                project=False),
-    "logistic_mixture": lambda s: vae_tf.layers.IndependentDiscretizedLogisticMixture(s, num_components=3, num_bins=17,
+    "logistic_mixture": lambda s: vae_tf.layers.IndependentDiscretizedLogisticMixture(s, num_components=3, num_levels=17,
                                                                                       project=False),
-    "categorical": lambda s: vae_tf.layers.IndependentCategorical(s, num_bins=17, rank=4, project=False),
+    "categorical": lambda s: vae_tf.layers.IndependentCategorical(s, num_levels=17, rank=4, project=False),
 }
 
 
@@ -170,7 +170,7 @@ def test_choose_network_by_name():
     assert choose_network((32, 32, 3), "mlp") == "mlp"
     with pytest.raises(InvalidInputError, match="network must be one of"):
         choose_network((8, 8, 1), "transformer")
-    assert vae_tf.choices.NETWORKS == ("auto", "mlp", "conv", "resnet")
+    assert vae_tf.networks.NETWORKS == ("auto", "mlp", "conv", "resnet")
 
 
 @pytest.mark.parametrize("network,xla", [("mlp", True), ("conv", False), ("resnet", False)])
@@ -207,7 +207,7 @@ def test_cli_network_reaches_the_model(tmp_path, capsys):
 @pytest.mark.parametrize("network", ["mlp", "conv"])
 def test_cli_compare_passes_the_network_on(network, monkeypatch, tmp_path):
     seen = {}
-    monkeypatch.setattr("vae_tf.compare.runner.run_compare", lambda **kwargs: seen.update(kwargs))
+    monkeypatch.setattr("vae_tf.comparison.runner.run_compare", lambda **kwargs: seen.update(kwargs))
     assert cli.main(["compare", "--configs", "categorical", "--network", network, "--out", str(tmp_path)]) == 0
     assert seen["network"] == network
 

@@ -88,7 +88,7 @@ def test_bfloat16_networks_train_and_go_back_to_float32():
     assert np.all(np.isfinite(loss)) and loss[-1] < loss[0]
     model.compile(loss=losses.NegativeLogLikelihood(), precision="float32")
     assert model.precision == "float32"
-    assert all(layer.dtype_policy.name == "float32" for layer in vae_tf.networks.description.all_sublayers(model.decoder))
+    assert all(layer.dtype_policy.name == "float32" for layer in vae_tf.networks.selection.all_sublayers(model.decoder))
 
 
 def test_a_saved_bfloat16_model_loads_and_scores_the_same(tmp_path):

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from vae_tf.compare.references import (
+from vae_tf.comparison.references import (
     IMAGE_CODECS,
     MARGINALS,
     STREAM_CODECS,

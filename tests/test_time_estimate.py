@@ -2,7 +2,7 @@
 
 import time
 
-from vae_tf.time_estimate import RemainingTime, format_duration
+from vae_tf.long_jobs import RemainingTime, format_duration
 
 
 def test_durations_read_in_the_unit_a_person_uses():

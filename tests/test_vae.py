@@ -156,5 +156,5 @@ def test_bad_model_arguments(bad, match):
 
 
 def test_console_entry_point_help():
-    out = subprocess.run([sys.executable, "-m", "vae_tf.cli", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-m", "vae_tf_cli", "--help"], capture_output=True, text=True, check=True)
     assert "vae-tf" in out.stdout

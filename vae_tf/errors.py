@@ -1,4 +1,9 @@
-"""Errors that mean "the user asked for something we cannot do", printed by the CLI without a traceback."""
+"""The errors that mean "the user asked for something we cannot do" (the command line prints them without a traceback),
+and the checks of scalar arguments (counts, weights, sizes) that raise them up front. Standard library only.
+"""
+
+import math
+import numbers
 
 
 class UserInputError(Exception):
@@ -41,3 +46,35 @@ class RunInterrupted(Exception):
 
     Not a user's mistake (the CLI prints it in one line with exit code 130, as for an interrupt).
     """
+
+
+def check_integer(value, name, minimum=1, maximum=None, expected=None):
+    """``value`` as a Python int in ``[minimum, maximum]``; bools and non-integers are refused.
+
+    ``expected`` words the requirement in the message (default "a positive integer" for
+    ``minimum = 1``, else "an integer >= minimum").
+    """
+    if expected is None:
+        expected = "a positive integer" if minimum == 1 and maximum is None else (
+            f"an integer >= {minimum}" if maximum is None else f"an integer in {minimum}..{maximum}")
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum
+            or (maximum is not None and value > maximum)):
+        raise InvalidInputError(f"{name} must be {expected}, got {value!r}.")
+    return int(value)
+
+
+def check_positive_int(value, name):
+    """``value`` as an int >= 1."""
+    return check_integer(value, name)
+
+
+def check_non_negative_number(value, name, meaning=""):
+    """``value`` as a finite float >= 0 (e.g. a KL weight, free bits in nats); ``meaning`` is added to the message."""
+    expected = f"a finite number >= 0{f' ({meaning})' if meaning else ''}"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be {expected}, got {value!r}.") from None
+    if not math.isfinite(number) or number < 0:
+        raise InvalidInputError(f"{name} must be {expected}, got {value!r}.")
+    return number

@@ -13,6 +13,10 @@ needs probabilities of integer levels).
 
 A Bernoulli decoder accepts grey values in [0, 1] too (binary cross-entropy trains on them),
 but only binary images have a probability under it.
+
+``num_levels`` is the one number of levels of the package: the data's ``L`` (``vae_tf.data``) is given to the
+layer, which declares it in its support. For a density (the last two kinds) it is the ``L`` of the integer
+images the density is scored against by the dequantized bound (or None when the layer was built without it).
 """
 
 import dataclasses
@@ -26,7 +30,8 @@ KINDS = (BINARY, LEVELS, UNIT_INTERVAL, REAL_LINE)
 
 @dataclasses.dataclass(frozen=True)
 class Support:
-    """The values a decoder's distribution is over; ``num_levels`` is ``L`` for :data:`LEVELS` (2 for :data:`BINARY`)."""
+    """The values a decoder's distribution is over; ``num_levels`` is ``L`` for :data:`LEVELS` (2 for :data:`BINARY`),
+    and for a density the ``L`` of the integer images it models (None: not known)."""
 
     kind: str
     num_levels: int = None
@@ -34,9 +39,11 @@ class Support:
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"support kind must be one of {KINDS}, got {self.kind!r}.")
-        expected = {BINARY: 2, LEVELS: self.num_levels}.get(self.kind)
-        if self.num_levels != expected or (self.kind == LEVELS and (expected is None or expected < 2)):
-            raise ValueError(f"a {self.kind} support has num_levels {expected or '>= 2'}, got {self.num_levels!r}.")
+        if self.kind == BINARY and self.num_levels != 2:
+            raise ValueError(f"a binary support has num_levels 2, got {self.num_levels!r}.")
+        if (self.kind == LEVELS or self.num_levels is not None) and not (
+                isinstance(self.num_levels, int) and self.num_levels >= 2):
+            raise ValueError(f"a {self.kind} support has num_levels >= 2, got {self.num_levels!r}.")
 
     @classmethod
     def binary(cls):
@@ -47,12 +54,12 @@ class Support:
         return cls(LEVELS, int(num_levels))
 
     @classmethod
-    def unit_interval(cls):
-        return cls(UNIT_INTERVAL)
+    def unit_interval(cls, num_levels=None):
+        return cls(UNIT_INTERVAL, None if num_levels is None else int(num_levels))
 
     @classmethod
-    def real_line(cls):
-        return cls(REAL_LINE)
+    def real_line(cls, num_levels=None):
+        return cls(REAL_LINE, None if num_levels is None else int(num_levels))
 
     @property
     def exact(self):
@@ -70,7 +77,9 @@ class Support:
         return self.kind != REAL_LINE
 
     def __str__(self):
-        return f"{self.num_levels} levels k / {self.num_levels - 1}" if self.kind == LEVELS else self.kind
+        if self.kind == LEVELS:
+            return f"{self.num_levels} levels k / {self.num_levels - 1}"
+        return self.kind if self.exact or self.num_levels is None else f"{self.kind}, for {self.num_levels}-level images"
 
 
 def support_of(likelihood):

@@ -9,9 +9,8 @@ the real line, and the grid ``k / (L - 1)`` for a decoder over ``L`` levels (the
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.argument_checks import check_non_negative_number
+from vae_tf.errors import InvalidInputError, check_non_negative_number
 from vae_tf.data.levels import GRID_TOLERANCE, fewest_levels, level_offsets
-from vae_tf.errors import InvalidInputError
 
 
 def check_beta(beta):
@@ -25,7 +24,7 @@ def _support(likelihood):
 
 
 def check_levels(arr, likelihood, name="Data"):
-    """Pixels of a discretized decoder with ``num_bins = L`` must be on the grid ``k / (L - 1)``.
+    """Pixels of a discretized decoder with ``num_levels = L`` must be on the grid ``k / (L - 1)``.
 
     Raises ``InvalidInputError`` for any value with ``|x (L - 1) - round(x (L - 1))| > GRID_TOLERANCE``,
     e.g. dequantized ``(k + u) / L`` data, or digits ``k / 16`` given to a 256-level
@@ -42,13 +41,13 @@ def check_levels(arr, likelihood, name="Data"):
     bad = tuple(int(i) for i in np.argwhere(off)[0])
     fits = fewest_levels(arr.reshape(-1)[:100000])
     if fits is not None:
-        hint = f"these data look like {fits} grey levels k / {fits - 1}: build the decoder with num_bins={fits}"
+        hint = f"these data look like {fits} grey levels k / {fits - 1}: build the decoder with num_levels={fits}"
     else:
         hint = (f"pass the integer image as k / {levels - 1} (e.g. uint8 pixels: x.astype('float32') / 255 with "
-                f"num_bins=256), not dequantized (k + u) / L data, which are for continuous decoders such as "
+                f"num_levels=256), not dequantized (k + u) / L data, which are for continuous decoders such as "
                 f"IndependentNormal")
     raise InvalidInputError(
-        f"A {type(likelihood).__name__} decoder with num_bins={levels} models pixels k / {levels - 1}, "
+        f"A {type(likelihood).__name__} decoder with num_levels={levels} models pixels k / {levels - 1}, "
         f"k = 0..{levels - 1}; {name} has {arr[bad]:g} at index {bad}, i.e. {scaled[bad]:.4g} / {levels - 1}, "
         f"off that grid ({int(off.sum())} values are): {hint}."
     )
@@ -84,7 +83,7 @@ def check_images(x, likelihood=None, name="Data"):
     or Inf values; integer pixels above 1 (0..255 images that were not scaled
     to [0, 1]); values outside [0, 1] for a Bernoulli, continuous Bernoulli or
     discretized decoder; values off the grid ``k / (L - 1)`` of a discretized
-    decoder with ``num_bins = L`` (:func:`check_levels`). ``name`` says which
+    decoder with ``num_levels = L`` (:func:`check_levels`). ``name`` says which
     input is at fault (e.g. ``"Targets y"``).
     """
     if x is None:

@@ -13,18 +13,9 @@ The entropy coder is ``constriction``'s ``AnsCoder``; see ``bits_back`` for the 
 the file.
 """
 
-from vae_tf.compression.bits_back import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_LATENT_BITS,
-    CodingStats,
-    coding_batches,
-    compress,
-    compress_with_stats,
-    decompress,
-    decompress_with_stats,
-    read_header,
-)
-from vae_tf.compression.coding_model import model_fingerprint, num_levels_of
+from vae_tf.compression.bits_back import (CodingStats, DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, coding_batches,
+                                          compress, compress_with_stats, decompress, decompress_with_stats, read_header)
+from vae_tf.compression.coding_model import coded_levels, model_fingerprint
 from vae_tf.compression.file_format import FileHeader
 
 __all__ = [
@@ -38,6 +29,6 @@ __all__ = [
     "decompress",
     "decompress_with_stats",
     "model_fingerprint",
-    "num_levels_of",
+    "coded_levels",
     "read_header",
 ]

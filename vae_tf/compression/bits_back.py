@@ -36,15 +36,13 @@ import math
 import time
 
 import constriction
-import keras
 import numpy as np
 
-from vae_tf.argument_checks import check_positive_int
+from vae_tf.errors import BadImagesError, CompressedFileError, check_positive_int
 from vae_tf.compression import file_format
 from vae_tf.compression.coding_model import CodingModel, model_fingerprint
-from vae_tf.compression.quantization import coded_entropy_bits, coded_log2_probabilities
-from vae_tf.errors import BadImagesError, CompressedFileError
-from vae_tf.time_estimate import format_duration
+from vae_tf.compression.tables import coded_entropy_bits, coded_log2_probabilities
+from vae_tf.long_jobs import RemainingTime
 
 DEFAULT_LATENT_BITS = 10
 DEFAULT_BATCH_SIZE = 100
@@ -139,32 +137,6 @@ def _as_levels(images, coding):
     return arr, arr.reshape((count,) + event).astype(np.int32)
 
 
-class _Progress:
-    """Times the first batch, prints an estimate of the whole run from it, then shows a progress bar.
-
-    Every batch runs the compiled functions at the full ``batch_size`` shape (short batches are
-    padded), so each one costs about the same: the estimate is the first batch's time times the
-    number of batches.
-    """
-
-    def __init__(self, what, count, num_batches, verbose):
-        self.what, self.count, self.num_batches, self.verbose = what, count, num_batches, verbose
-        self.start = time.perf_counter()
-        self.progbar = None
-        self.done = 0
-
-    def batch_done(self, size):
-        self.done += size
-        if not self.verbose:
-            return
-        if self.progbar is None:
-            first = time.perf_counter() - self.start
-            print(f"{self.what} {self.count:,} images in {self.num_batches} batches, about "
-                  f"{format_duration(first * self.num_batches)} (the first batch took {first:.2f} s)", flush=True)
-            self.progbar = keras.utils.Progbar(self.count, unit_name="image")
-        self.progbar.add(size)
-
-
 def _pixel_symbols(coding, z, x):
     """``(weights, symbols)`` of a batch's sub-pixels in the order the decompressor pops them.
 
@@ -210,7 +182,7 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
     prior = constriction.stream.model.Uniform(coding.bins.count)
     coder = constriction.stream.stack.AnsCoder(initial_words)
     pixel_bits = prior_bits = posterior_bits = shortfall = 0.0
-    progress = _Progress("Coding", len(levels), len(batches), verbose)
+    progress = RemainingTime(len(levels), f"Coding {len(levels):,} images", warmup=0, bar=True) if verbose else None
     for index, (lo, hi) in enumerate(batches):
         x = levels[lo:hi]
         posterior = first_posterior if index == 0 else coding.posterior_weights(x)
@@ -222,7 +194,8 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
         pixel_bits -= float(np.sum(coded_log2_probabilities(pixels, symbols)))
         coder.encode_reverse(z, prior)
         prior_bits += float(coding.bins.bits * z.size)
-        progress.batch_done(hi - lo)
+        if progress is not None:
+            progress.done(hi - lo)
     return _EncodePass(coder.get_compressed(), pixel_bits, prior_bits, posterior_bits, shortfall)
 
 
@@ -333,7 +306,7 @@ def decompress_with_stats(model, data, verbose=0, source="the data"):
         coding.warm_up()
     levels = np.empty((header.count,) + coding.event_shape, np.int32)
     batches = coding_batches(header.count, header.batch_size)
-    progress = _Progress("Decoding", header.count, len(batches), verbose)
+    progress = RemainingTime(header.count, f"Decoding {header.count:,} images", warmup=0, bar=True) if verbose else None
     pixel_bits = posterior_bits = 0.0
     for lo, hi in reversed(batches):
         z = coder.decode(prior, (hi - lo) * coding.latent_dim)
@@ -343,7 +316,8 @@ def decompress_with_stats(model, data, verbose=0, source="the data"):
         posterior = coding.posterior_weights(x)
         coder.encode_reverse(z, categorical, posterior)
         posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
-        progress.batch_done(hi - lo)
+        if progress is not None:
+            progress.done(hi - lo)
     left = coder.get_compressed()
     if not np.array_equal(left, seed_words(header.seed, header.seed_words)):
         raise CompressedFileError(

@@ -33,10 +33,10 @@ import hashlib
 import numpy as np
 import tensorflow as tf
 
-from vae_tf.compression.level_tables import channel_level_probabilities, has_coupled_channels, level_probabilities
-from vae_tf.compression.quantization import EqualMassBins, integer_weights
+from vae_tf.compression.tables import (EqualMassBins, channel_level_probabilities, has_coupled_channels,
+                                       integer_weights, level_probabilities)
 from vae_tf.errors import UnsupportedModelError
-from vae_tf.model_cache import cached_for
+from vae_tf.evaluation.estimators import cached_for
 from vae_tf.support import support_of
 
 #: Likelihood layers that give a probability density rather than level probabilities, and
@@ -47,8 +47,8 @@ _DISCRETIZED_INSTEAD = {
 }
 
 
-def num_levels_of(likelihood):
-    """``L``, the number of levels the likelihood gives probabilities to (its declared support); raises for a density."""
+def coded_levels(likelihood):
+    """``L``, the number of levels the coder codes: the likelihood's support's ``num_levels``; raises for a density."""
     support = support_of(likelihood)
     if support.exact:
         return support.num_levels
@@ -79,7 +79,7 @@ class CodingModel:
         self.model = model
         if getattr(model, "_prior", None) is not None:
             raise UnsupportedModelError("The bits-back codec needs the standard normal prior; this model has a custom prior.")
-        self.num_levels = num_levels_of(model.likelihood)
+        self.num_levels = coded_levels(model.likelihood)
         self.event_shape = tuple(int(d) for d in model.event_shape)
         self.event_size = int(np.prod(self.event_shape))
         self.latent_dim = int(model.latent_dim)

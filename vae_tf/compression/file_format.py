@@ -22,7 +22,7 @@ import struct
 
 import numpy as np
 
-from vae_tf.compression.quantization import CODER_PRECISION
+from vae_tf.compression.tables import CODER_PRECISION
 from vae_tf.errors import CompressedFileError
 
 MAGIC = b"VAETFBB\n"

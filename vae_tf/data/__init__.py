@@ -1,37 +1,25 @@
-"""Image datasets for VAEs: MNIST, Fashion-MNIST, binarized MNIST, a folder of images, the built-in digits, tf.data.
+"""Image datasets for VAEs: MNIST, Fashion-MNIST, binarized MNIST, CIFAR-10, a folder of images, the built-in digits.
 
-Pixels are integer grey levels ``k = 0..L-1``, kept as float32 ``x = k / (L - 1)`` in [0, 1]
-with a trailing channel axis, ``(N, H, W, C)`` (``C = 1``, or 3 for a folder of colour images);
-:attr:`ImageData.num_levels` is ``L`` (256 for ``uint8`` images, 17 for the digits' 0..16, 2 for
-binary images), and :func:`grey_levels` recovers ``k`` exactly.
+Pixels are integer grey levels ``k = 0..L-1``, kept as float32 ``x = k / (L - 1)`` in [0, 1] with a trailing channel
+axis, ``(N, H, W, C)`` (``C = 1``, or 3 for colour images); :attr:`ImageData.num_levels` is ``L`` (256 for ``uint8``
+images, 17 for the digits' 0..16, 2 for binary images) and :func:`grey_levels` recovers ``k`` exactly. ``L`` goes on
+from here to the decoder layer and its support: the package's one number of levels.
 
-    levels       the grid k / (L - 1): num_levels_of, to_unit_interval, grey_levels, the one grid check
-    sources      where the arrays come from: --data file or folder, $VAE_TF_DATA_DIR, keras.datasets, the digits
-    image_folder a folder of PNG / JPEG / WebP / BMP images as uint8 arrays, split (read with Pillow)
-    image_data   ImageData and load_dataset: train / validation / test splits
-    transforms   one fixed draw: dequantize_static ((k + u) / L), binarize_static (b ~ Bernoulli(x))
-    pipeline     make_dataset: the tf.data training pipeline, dynamic binarization or dequantization
+    levels        the grid k / (L - 1) and its one check; one fixed draw: dequantize_static, binarize_static
+    sources       where the arrays come from: --data file or folder, $VAE_TF_DATA_DIR, keras.datasets, the digits
+    image_folder  a folder of PNG / JPEG / WebP / BMP images as uint8 arrays, split (read with Pillow)
+    image_data    ImageData and load_dataset (train / validation / test); make_dataset, the tf.data pipeline
 """
 
-from vae_tf.data.image_data import ImageData, load_dataset
+from vae_tf.data.image_data import ImageData, load_dataset, make_dataset
 from vae_tf.data.image_folder import IMAGE_EXTENSIONS, ImageFolder, read_image_folder
-from vae_tf.data.levels import GRID_TOLERANCE, fewest_levels, grey_levels, level_offsets, num_levels_of, to_unit_interval
-from vae_tf.data.sources import DATA_DIR_ENV, DATASETS, NPZ_KEYS, SPLIT_NPZ_KEYS, load_arrays, read_npz
-from vae_tf.data.transforms import BINARIZATIONS, binarize_static, dequantize_static
-
-
-def __getattr__(name):
-    # The pipeline imports TensorFlow: loaded when first used, so the data's plain-NumPy parts stay quick.
-    if name == "make_dataset":
-        from vae_tf.data.pipeline import make_dataset
-
-        return make_dataset
-    raise AttributeError(f"module 'vae_tf.data' has no attribute {name!r}")
-
+from vae_tf.data.levels import (BINARIZATIONS, GRID_TOLERANCE, binarize_static, check_num_levels, dequantize_static,
+                                fewest_levels, grey_levels, level_offsets, num_levels_of, to_unit_interval)
+from vae_tf.data.sources import DATASETS, DATA_DIR_ENV, NPZ_KEYS, SPLIT_NPZ_KEYS, load_arrays, read_npz
 
 __all__ = [
     "BINARIZATIONS", "DATASETS", "DATA_DIR_ENV", "GRID_TOLERANCE", "IMAGE_EXTENSIONS", "ImageData", "ImageFolder",
-    "NPZ_KEYS", "SPLIT_NPZ_KEYS", "binarize_static", "dequantize_static", "fewest_levels", "grey_levels",
-    "level_offsets", "load_arrays", "load_dataset", "make_dataset", "num_levels_of", "read_image_folder",
-    "read_npz", "to_unit_interval",
+    "NPZ_KEYS", "SPLIT_NPZ_KEYS", "binarize_static", "check_num_levels", "dequantize_static", "fewest_levels",
+    "grey_levels", "level_offsets", "load_arrays", "load_dataset", "make_dataset", "num_levels_of",
+    "read_image_folder", "read_npz", "to_unit_interval",
 ]

@@ -1,15 +1,11 @@
-"""Grey levels: images of ``L`` integer levels ``k = 0..L-1`` kept as float32 ``x = k / (L - 1)`` in [0, 1].
-
-:data:`GRID_TOLERANCE` and :func:`level_offsets` are the package's one grid check: how far
-``x (L - 1)`` may be from an integer and still count as level ``k``. Everything that asks "is
-this pixel a level?" (the data, the input checks, the exported model's in-graph checks, the
-discretized distributions' ``validate_args``) uses them.
-"""
+"""The grid of grey levels k / (L - 1) and what is drawn from it once: the level grid checks, binarization, dequantization."""
 
 import numpy as np
 
-from vae_tf.argument_checks import check_integer
-from vae_tf.errors import InvalidInputError
+from vae_tf.errors import InvalidInputError, check_integer
+
+#: How training pixels may be binarized (``make_dataset``): not at all, a fresh draw every epoch, one fixed draw.
+BINARIZATIONS = (None, "dynamic", "static")
 
 #: How far ``x (L - 1)`` may be from an integer and still count as level ``k`` (float32 ``k / (L - 1)`` is within 1e-4).
 GRID_TOLERANCE = 1e-3
@@ -85,3 +81,26 @@ def grey_levels(x, num_levels):
         raise InvalidInputError(f"Pixels are not grey levels k / (L - 1) with L = {num_levels}: they lie in "
                                 f"[{x.min():g}, {x.max():g}] and up to {off.max():.3g} levels off the grid.")
     return k.astype(np.int32)
+
+
+def dequantize_static(x, num_levels, seed=0):
+    """One fixed dequantization ``y = (k + u) / L``, ``u ~ U[0, 1)`` from ``seed``, of ``x = k / (L - 1)``.
+
+    Used for validation and test sets: every model with the same seed is scored on the same draw.
+    """
+    num_levels = check_num_levels(num_levels)
+    k = grey_levels(x, num_levels)
+    u = np.random.default_rng(seed).random(np.shape(x))
+    return ((k + u) / num_levels).astype(np.float32)
+
+
+def binarize_static(x, seed=0):
+    """One fixed Bernoulli draw per pixel: ``b = 1[u < x]``, ``u ~ U(0, 1)`` from ``seed``."""
+    u = np.random.default_rng(seed).random(np.shape(x), dtype=np.float32)
+    return (u < x).astype(np.float32)
+
+
+def check_binarize(binarize):
+    if binarize not in BINARIZATIONS:
+        raise InvalidInputError(f"binarize must be one of {BINARIZATIONS}, got {binarize!r}.")
+    return binarize

@@ -1,29 +1,19 @@
-"""Where a dataset's arrays come from: a local ``.npz``, ``$VAE_TF_DATA_DIR``, ``keras.datasets``, or scikit-learn.
-
-First match wins:
-
-1. ``path=`` (the CLI's ``--data``): a folder of images (:mod:`vae_tf.data.image_folder`: PNG,
-   JPEG, WebP, BMP; no labels), or a local ``.npz`` with ``x_train, y_train, x_test, y_test``,
-   the layout ``keras.datasets.mnist.load_data`` uses, or with ``x_train, x_valid, x_test`` (no
-   labels), the layout of Larochelle's statically binarized MNIST;
-2. ``$VAE_TF_DATA_DIR/<name>.npz`` (``mnist.npz``, ``fashion_mnist.npz``, ``binarized_mnist.npz``,
-   ``cifar10.npz``: 32x32 RGB, ``x_train (50000, 32, 32, 3)``, labels ``(N, 1)``, as ``keras.datasets.cifar10``);
-3. the real ``keras.datasets`` loaders (they download once into ``~/.keras/datasets``; there is
-   none for ``binarized_mnist``).
-
-``"digits"`` is scikit-learn's 8x8 digits (1,797 images, shipped with scikit-learn): no
-download, for smoke runs.
-"""
+"""Where a dataset's arrays come from (a .npz file or a folder given with --data, $VAE_TF_DATA_DIR, keras.datasets, the
+built-in digits), and what kind of file a path is when it is not a .npz."""
 
 import os
 import zipfile
 
 import numpy as np
 
-from vae_tf.choices import DATA_DIR_ENV, DATASETS
 from vae_tf.data.image_folder import read_image_folder
 from vae_tf.errors import BadDatasetFileError, DatasetUnavailableError
-from vae_tf.file_kinds import not_an_npz_message
+
+#: Named datasets ``load_dataset`` knows.
+DATASETS = ("digits", "mnist", "fashion_mnist", "binarized_mnist", "cifar10")
+#: The environment variable naming a directory of local dataset files, ``<name>.npz``.
+DATA_DIR_ENV = "VAE_TF_DATA_DIR"
+
 
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 #: The layout of Larochelle's binarized MNIST: its own validation split, no labels.
@@ -130,3 +120,91 @@ def load_arrays(dataset="digits", path=None, image_size=None, skip_bad_files=Fal
     return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}, f"keras.datasets.{dataset}"
 
 
+NPZ = "a NumPy .npz archive"
+KERAS = "a Keras model (.keras)"
+ZIP = "a zip archive"
+BROKEN_ZIP = "a truncated or corrupt zip archive"
+TEXT = "a text file"
+EMPTY = "an empty file"
+UNKNOWN = "not a file format vae-tf knows"
+
+#: (leading bytes, kind); RIFF....WEBP and BMP are checked in :func:`file_kind` (their magic has gaps).
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"BZh", "bz2-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"\x93NUMPY", "a single NumPy .npy array"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file"),
+)
+IMAGE_KINDS = ("a PNG image", "a JPEG image", "a GIF image", "a WebP image", "a BMP image")
+
+#: Bytes read to tell a kind: the longest magic, and enough to call a file text.
+HEAD_BYTES = 4096
+
+
+def _zip_kind(path):
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return BROKEN_ZIP
+    if "config.json" in names:
+        return KERAS
+    if all(name.endswith(".npy") for name in names):  # what np.savez writes (an empty one too)
+        return NPZ
+    return ZIP
+
+
+def file_kind(path):
+    """The kind of the file at ``path`` as a phrase ("a PNG image", :data:`NPZ`, :data:`TEXT`, ...).
+
+    Read from the leading bytes (a zip archive from its directory), never from the name.
+    """
+    with open(path, "rb") as f:
+        head = f.read(HEAD_BYTES)
+    if not head:
+        return EMPTY
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(path)
+    for magic, kind in MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "a WebP image"
+    if head[:2] == b"BM" and head[6:10] == b"\0\0\0\0" and len(head) >= 26:  # 'BM', file size, 4 reserved zero bytes
+        return "a BMP image"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:  # a multi-byte character cut at HEAD_BYTES still counts as text
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return UNKNOWN
+    return TEXT if "\0" not in text else UNKNOWN
+
+
+def not_an_npz_message(path, expected="a .npz dataset", folder_hint="--data DIR"):
+    """``None`` when ``path`` is a readable ``.npz``; else one line saying what it is and what to pass instead.
+
+    ``folder_hint`` is how the caller passes a folder of images (an option or an argument).
+    """
+    kind = file_kind(path)
+    if kind == NPZ:
+        return None
+    if kind in IMAGE_KINDS:
+        advice = f"pass the folder that holds it with {folder_hint}"
+    elif kind == KERAS:
+        advice = "a model goes where the command takes MODEL"
+    elif kind == ZIP:
+        advice = f"if it holds images, unzip it and pass the folder with {folder_hint}"
+    elif kind == "a single NumPy .npy array":
+        advice = "save the arrays into a .npz with np.savez"
+    elif kind == BROKEN_ZIP:
+        advice = "it was cut short (an interrupted download or copy?): copy it again"
+    else:
+        advice = f"a .npz is written by np.savez; pass a folder of images with {folder_hint}"
+    return f"{os.fspath(path)!r} is {kind}, not {expected}; {advice}"

@@ -11,10 +11,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vae_tf.distributions.bin_grid import check_num_bins, levels_of
-from vae_tf.distributions.discretized_distribution import (LocationScale, float_dtype, level_grid_assertions,
-                                                            positive_scale_properties)
-from vae_tf.distributions.discretized_logistic_mixture import discretized_logistic_log_mass, discretized_logistic_mean
+from vae_tf.data.levels import check_num_levels
+from vae_tf.distributions.discretized import (LocationScale, OnLevelGrid, float_dtype, level_grid_assertions, positive_scale_properties)
+from vae_tf.distributions.logistic_mixture import MixtureWeights, discretized_logistic_log_mass, discretized_logistic_mean
 
 tfd = tfp.distributions
 
@@ -22,13 +21,13 @@ tfd = tfp.distributions
 NUM_CHANNELS = 3
 
 
-class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistribution):
+class ChannelCoupledLogisticMixture(MixtureWeights, OnLevelGrid, LocationScale, tfd.AutoCompositeTensorDistribution):
     """``p(r, g, b) = sum_i pi_i P_i(r) P_i(g | r) P_i(b | r, g)`` over the levels ``k / (L - 1)`` (PixelCNN++).
 
     Mathematical details: with ``pi = softmax(logits)`` over the ``K`` components,
     ``(alpha_i, beta_i, gamma_i) = coefficients[..., :, i]`` and ``P(k | mu, s)`` the mass
     of ``Logistic(mu, s)`` on bin ``k`` (edge bins taking the tails; see
-    :func:`~vae_tf.distributions.discretized_logistic_mixture.discretized_logistic_log_mass`)::
+    :func:`~vae_tf.distributions.logistic_mixture.discretized_logistic_log_mass`)::
 
         P_i(r)       = P(r | loc_Ri, s_Ri)
         P_i(g | r)   = P(g | mu_Gi, s_Gi),   mu_Gi = loc_Gi + alpha_i r
@@ -61,13 +60,13 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
         loc, scale, coefficients: ``(*batch_shape, 3, K)``; channel rows R, G, B of ``loc`` and
             ``scale > 0``; the coefficient rows are ``alpha`` (R in G), ``beta`` (R in B),
             ``gamma`` (G in B). On the ``k / (L - 1)`` scale.
-        num_bins: ``L``, a Python int >= 2.
+        num_levels: ``L``, a Python int >= 2.
     """
 
-    def __init__(self, logits, loc, scale, coefficients, num_bins, validate_args=False, allow_nan_stats=True,
+    def __init__(self, logits, loc, scale, coefficients, num_levels, validate_args=False, allow_nan_stats=True,
                  name="ChannelCoupledLogisticMixture"):
         parameters = dict(locals())
-        self._num_bins = check_num_bins(num_bins)
+        self._num_levels = check_num_levels(num_levels)
         with tf.name_scope(name) as name:
             dtype = float_dtype(logits, loc, scale, coefficients)
             self._logits = tf.convert_to_tensor(logits, dtype, name="logits")
@@ -92,34 +91,14 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
         )
 
     @property
-    def logits(self):
-        return self._logits
-
-    @property
     def coefficients(self):
         return self._coefficients
-
-    @property
-    def num_bins(self):
-        """``L``, the number of levels per channel (a Python int)."""
-        return self._num_bins
-
-    @property
-    def num_components(self):
-        return tf.compat.dimension_value(self._logits.shape[-1])
-
-    def levels(self, x):
-        """The level ``k`` of ``x`` (nearest ``k / (L - 1)``), as floats."""
-        return levels_of(tf.convert_to_tensor(x, self.dtype), self._num_bins)
 
     def _event_shape(self):
         return tf.TensorShape([NUM_CHANNELS])
 
     def _event_shape_tensor(self):
         return tf.constant([NUM_CHANNELS], dtype=tf.int32)
-
-    def _log_weights(self):
-        return tf.nn.log_softmax(self._logits, axis=-1)
 
     def _coupled_loc(self, values):
         """``(..., 3, K)`` locations ``[loc_R, loc_G + alpha r, loc_B + beta r + gamma g]`` for ``values`` ``(..., 3)``.
@@ -134,8 +113,8 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
 
     def _component_log_masses(self, k):
         """``log P_i(x_c | x_{<c})``: ``(..., 3, K)`` for levels ``k`` ``(..., 3)``."""
-        loc = self._coupled_loc(k / (self._num_bins - 1))
-        return discretized_logistic_log_mass(k[..., None], loc, self._scale, self._num_bins)
+        loc = self._coupled_loc(k / (self._num_levels - 1))
+        return discretized_logistic_log_mass(k[..., None], loc, self._scale, self._num_levels)
 
     def _log_prob(self, x):
         per_component = tf.reduce_sum(self._component_log_masses(self.levels(x)), axis=-2)
@@ -147,11 +126,11 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
         Channel ``c`` given the channels before it is a mixture of ``K`` discretized logistics with
         log-weights ``log w_ci`` (see :meth:`channel_bin_log_probs`), locations
         ``_coupled_loc(x)[..., c, i]`` and scales ``scale[..., c, i]``; it reads only the channels of
-        ``x`` before ``c``. A coder builds its level tables from these (``vae_tf.compression.level_tables``).
+        ``x`` before ``c``. A coder builds its level tables from these (``vae_tf.compression.tables``).
         """
         k = self.levels(x)
-        loc = self._coupled_loc(k / (self._num_bins - 1))
-        observed = discretized_logistic_log_mass(k[..., None], loc, self._scale, self._num_bins)
+        loc = self._coupled_loc(k / (self._num_levels - 1))
+        observed = discretized_logistic_log_mass(k[..., None], loc, self._scale, self._num_levels)
         # exclusive: channel c is weighted by the masses of the channels before it only
         before = tf.math.cumsum(observed, axis=-2, exclusive=True)
         log_w = tf.nn.log_softmax(self._log_weights()[..., None, :] + before, axis=-1)
@@ -175,8 +154,8 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
         the work (what a coder calls once per channel). Builds ``(..., 3 or 1, L, K)`` tensors.
         """
         log_w, loc, scale = self.channel_conditional_mixture(x, channel)
-        grid = tf.cast(tf.range(self._num_bins), self.dtype)[:, None]
-        every_level = discretized_logistic_log_mass(grid, loc[..., None, :], scale[..., None, :], self._num_bins)
+        grid = tf.cast(tf.range(self._num_levels), self.dtype)[:, None]
+        every_level = discretized_logistic_log_mass(grid, loc[..., None, :], scale[..., None, :], self._num_levels)
         out = tf.reduce_logsumexp(log_w[..., None, :] + every_level, axis=-1)
         return out if channel is None else out[..., 0, :]
 
@@ -187,11 +166,11 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
             "probabilities without the channels before; use channel_bin_log_probs(x) (R, then G, then B).")
 
     def _mean(self):
-        mean_r = discretized_logistic_mean(self._loc[..., 0, :], self._scale[..., 0, :], self._num_bins)
+        mean_r = discretized_logistic_mean(self._loc[..., 0, :], self._scale[..., 0, :], self._num_levels)
         alpha, beta, gamma = tf.unstack(self._coefficients, NUM_CHANNELS, axis=-2)
-        mean_g = discretized_logistic_mean(self._loc[..., 1, :] + alpha * mean_r, self._scale[..., 1, :], self._num_bins)
+        mean_g = discretized_logistic_mean(self._loc[..., 1, :] + alpha * mean_r, self._scale[..., 1, :], self._num_levels)
         mean_b = discretized_logistic_mean(self._loc[..., 2, :] + beta * mean_r + gamma * mean_g,
-                                           self._scale[..., 2, :], self._num_bins)
+                                           self._scale[..., 2, :], self._num_levels)
         component_means = tf.stack([mean_r, mean_g, mean_b], axis=-2)  # (..., 3, K)
         mean = tf.reduce_sum(tf.nn.softmax(self._logits, axis=-1)[..., None, :] * component_means, axis=-1)
         return tf.broadcast_to(mean, tf.concat([self.batch_shape_tensor(), [NUM_CHANNELS]], 0))
@@ -213,7 +192,7 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
         uniform = tf.random.stateless_uniform(tf.concat([[n], batch, [NUM_CHANNELS]], 0), seed=logistic_seed,
                                               minval=np.finfo(np.float32).tiny, maxval=1.0, dtype=self.dtype)
         noise = scale * (tf.math.log(uniform) - tf.math.log1p(-uniform))
-        top = float(self._num_bins - 1)
+        top = float(self._num_levels - 1)
 
         def level_value(continuous):
             return tf.clip_by_value(tf.round(continuous * top), 0.0, top) / top
@@ -225,7 +204,7 @@ class ChannelCoupledLogisticMixture(LocationScale, tfd.AutoCompositeTensorDistri
         return tf.stack([r, g, b], axis=-1)
 
     def _sample_control_dependencies(self, x):
-        return level_grid_assertions(x, self._num_bins, self.dtype) if self.validate_args else []
+        return level_grid_assertions(x, self._num_levels, self.dtype) if self.validate_args else []
 
     def _parameter_control_dependencies(self, is_init):
         if not self.validate_args or not is_init:

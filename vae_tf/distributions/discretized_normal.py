@@ -3,10 +3,10 @@
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from vae_tf.distributions.bin_grid import check_num_bins, standardized_bin
-from vae_tf.distributions.discretized_distribution import (DiscretizedDistribution, LocationScale, float_dtype,
-                                                            positive_scale_properties)
-from vae_tf.distributions.special_functions import HALF_LOG_2PI, log1mexp, log_ndtr_plus_half_square, ndtr, normal_pdf
+from vae_tf.data.levels import check_num_levels
+from vae_tf.distributions.discretized import (DiscretizedDistribution, HALF_LOG_2PI, LocationScale, float_dtype,
+                                              log1mexp, log_ndtr_plus_half_square, ndtr, normal_pdf,
+                                              positive_scale_properties, standardized_bin)
 
 tfd = tfp.distributions
 
@@ -15,8 +15,8 @@ tfd = tfp.distributions
 _NARROW = 0.5
 
 
-def discretized_normal_log_mass(k, loc, scale, num_bins):
-    """``log P(k)`` of ``N(loc, scale^2)`` integrated over bin ``k`` of ``num_bins`` (element-wise).
+def discretized_normal_log_mass(k, loc, scale, num_levels):
+    """``log P(k)`` of ``N(loc, scale^2)`` integrated over bin ``k`` of ``num_levels`` (element-wise).
 
     With ``h = 1 / (L - 1)``, standardised bin centre ``m = (k h - loc) / scale``
     and half-width ``u = h / (2 scale)``, bin ``k`` is ``[m - u, m + u]`` in
@@ -54,9 +54,9 @@ def discretized_normal_log_mass(k, loc, scale, num_bins):
     Args:
         k: levels as floats in ``0 .. L-1`` (integers), broadcastable with ``loc`` and ``scale``.
         loc, scale: the Gaussian's mean and standard deviation (``scale > 0``), on the ``k / (L - 1)`` scale.
-        num_bins: ``L``, a Python int >= 2.
+        num_levels: ``L``, a Python int >= 2.
     """
-    m, u, lo, hi = standardized_bin(k, loc, scale, num_bins, reflect=True)
+    m, u, lo, hi = standardized_bin(k, loc, scale, num_levels, reflect=True)
     flip = m > 0.0
     neg_abs_m = -tf.abs(m)
 
@@ -85,7 +85,7 @@ def discretized_normal_log_mass(k, loc, scale, num_bins):
 
     # Edge bins: P(0) = Phi(m + u), P(L-1) = Phi(u - m). Reflected, each is Phi(hi) or 1 - Phi(lo).
     bottom = tf.equal(k, 0.0)
-    top = tf.equal(k, float(num_bins - 1))
+    top = tf.equal(k, float(num_levels - 1))
     edge = tf.where(tf.not_equal(bottom, flip), log_cdf_hi, tf.math.log1p(-tf.exp(log_cdf_lo)))
     return tf.where(bottom | top, edge, interior)
 
@@ -96,7 +96,7 @@ _MEAN_WINDOW = 24
 _EULER_MACLAURIN_RATIO = 0.6
 
 
-def discretized_normal_mean(loc, scale, num_bins):
+def discretized_normal_mean(loc, scale, num_levels):
     """``E[K] / (L - 1)`` for ``K`` the level of ``X ~ N(loc, scale^2)``: ``h sum_{j=1}^{L-1} Phi((loc - t_j) / scale)``.
 
     ``t_j = (j - 1/2) h``, ``h = 1 / (L - 1)`` (``E[K] = sum_j P(K >= j)``). The
@@ -116,9 +116,9 @@ def discretized_normal_mean(loc, scale, num_bins):
       fractional (the rest are 1 or 0 to ``Phi(-6.6) = 2e-11``), so those are summed
       and the ones below the window counted.
     """
-    num_bins = check_num_bins(num_bins)
+    num_levels = check_num_levels(num_levels)
     dtype = loc.dtype
-    h = 1.0 / (num_bins - 1)
+    h = 1.0 / (num_levels - 1)
     ratio = h / scale
     use_series = ratio <= _EULER_MACLAURIN_RATIO
 
@@ -145,9 +145,9 @@ def discretized_normal_mean(loc, scale, num_bins):
     )
 
     # Window of the terms that are neither 0 nor 1.
-    window = min(_MEAN_WINDOW, num_bins - 1)
+    window = min(_MEAN_WINDOW, num_levels - 1)
     first = tf.math.floor(loc / h + 0.5) - (window // 2 - 1)
-    first = tf.clip_by_value(tf.where(tf.math.is_finite(first), first, 1.0), 1.0, float(num_bins - window))
+    first = tf.clip_by_value(tf.where(tf.math.is_finite(first), first, 1.0), 1.0, float(num_levels - window))
     j = first[..., None] + tf.range(window, dtype=dtype)
     t = (j - 0.5) * h
     windowed = h * ((first - 1.0) + tf.reduce_sum(ndtr((loc[..., None] - t) / scale[..., None]), axis=-1))
@@ -179,18 +179,18 @@ class DiscretizedNormal(LocationScale, DiscretizedDistribution):
     Args:
         loc: mean of the underlying Normal, on the ``k / (L - 1)`` scale.
         scale: its standard deviation, > 0.
-        num_bins: ``L``, the number of grey levels, a Python int >= 2.
+        num_levels: ``L``, the number of grey levels, a Python int >= 2.
         validate_args: check ``scale > 0`` and that ``log_prob``'s ``x`` is on the grid.
     """
 
-    def __init__(self, loc, scale, num_bins, validate_args=False, allow_nan_stats=True, name="DiscretizedNormal"):
+    def __init__(self, loc, scale, num_levels, validate_args=False, allow_nan_stats=True, name="DiscretizedNormal"):
         parameters = dict(locals())
-        self._num_bins = check_num_bins(num_bins)
+        self._num_levels = check_num_levels(num_levels)
         with tf.name_scope(name) as name:
             dtype = float_dtype(loc, scale)
             self._loc = tf.convert_to_tensor(loc, dtype, name="loc")
             self._scale = tf.convert_to_tensor(scale, dtype, name="scale")
-            self._init(self._num_bins, dtype, validate_args, allow_nan_stats, parameters, name, tfd.NOT_REPARAMETERIZED)
+            self._init(self._num_levels, dtype, validate_args, allow_nan_stats, parameters, name, tfd.NOT_REPARAMETERIZED)
 
     @classmethod
     def _parameter_properties(cls, dtype, num_classes=None):
@@ -200,13 +200,13 @@ class DiscretizedNormal(LocationScale, DiscretizedDistribution):
         )
 
     def _log_mass(self, k):
-        return discretized_normal_log_mass(k, self._loc, self._scale, self._num_bins)
+        return discretized_normal_log_mass(k, self._loc, self._scale, self._num_levels)
 
     def bin_log_probs(self):
         """``log P(k)`` for ``k = 0 .. L-1``: a ``(*batch_shape, L)`` float tensor."""
         loc, scale = self._broadcast_parameters()
-        k = tf.cast(tf.range(self._num_bins), self.dtype)
-        return discretized_normal_log_mass(k, loc[..., None], scale[..., None], self._num_bins)
+        k = tf.cast(tf.range(self._num_levels), self.dtype)
+        return discretized_normal_log_mass(k, loc[..., None], scale[..., None], self._num_levels)
 
     def _broadcast_parameters(self):
         shape = tf.broadcast_dynamic_shape(tf.shape(self._loc), tf.shape(self._scale))
@@ -214,13 +214,13 @@ class DiscretizedNormal(LocationScale, DiscretizedDistribution):
 
     def _mean(self):
         loc, scale = self._broadcast_parameters()
-        return discretized_normal_mean(loc, scale, self._num_bins)
+        return discretized_normal_mean(loc, scale, self._num_levels)
 
     def _sample_n(self, n, seed=None):
         loc, scale = self._broadcast_parameters()
         shape = tf.concat([[n], tf.shape(loc)], 0)
         eps = tf.random.stateless_normal(shape, seed=tfp.random.sanitize_seed(seed), dtype=self.dtype)
-        return self._level_sample((loc + scale * eps) * (self._num_bins - 1))
+        return self._level_sample((loc + scale * eps) * (self._num_levels - 1))
 
     def _parameter_control_dependencies(self, is_init):
         if not self.validate_args or not is_init:

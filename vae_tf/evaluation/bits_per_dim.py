@@ -31,7 +31,7 @@ import numpy as np
 
 from vae_tf.data import dequantize_static, grey_levels
 from vae_tf.errors import InvalidInputError
-from vae_tf.evaluation.iwae import iwae_log_likelihood
+from vae_tf.evaluation.estimators import iwae_log_likelihood
 from vae_tf.support import BINARY, LEVELS, support_of
 
 #: How a model's bits/dim was obtained.
@@ -63,34 +63,32 @@ def dequantized_bound(log_density_nats, num_dims, num_levels):
     return np.asarray(log_density_nats, np.float64) - int(num_dims) * math.log(int(num_levels))
 
 
-def scored_inputs(likelihood, x, num_levels=None, seed=0):
+def scored_inputs(likelihood, x, seed=0):
     """``(y, method, L)``: what to evaluate the model's likelihood on for bits/dim of grey levels ``x``.
 
-    ``x`` holds grey levels ``k / (L - 1)``. What is scored follows the decoder's support: a decoder over
-    ``L`` levels scores ``x`` itself, a Bernoulli (binary support) scores binary ``x`` (``L = 2``); both
-    ``EXACT``. Continuous
-    densities score one fixed dequantized draw ``(k + u) / L`` from ``seed``
-    (:func:`vae_tf.data.dequantize_static`): ``DEQUANTIZED_BOUND``, which needs ``num_levels``.
-    Raises :class:`NoLikelihoodError` for a Bernoulli decoder on grey values.
+    ``x`` holds grey levels ``k / (L - 1)``; ``L`` is the one the decoder declares (its support's ``num_levels``).
+    What is scored follows the decoder's support: a decoder over ``L`` levels scores ``x`` itself, a Bernoulli
+    (binary support) scores binary ``x`` (``L = 2``); both :data:`EXACT`. A continuous density scores one fixed
+    dequantized draw ``(k + u) / L`` from ``seed`` (:func:`vae_tf.data.dequantize_static`): :data:`DEQUANTIZED_BOUND`,
+    which needs the layer built with ``num_levels``. Raises :class:`NoLikelihoodError` for a Bernoulli decoder on
+    grey values.
     """
     x = np.asarray(x, np.float32)
     support = support_of(likelihood)
+    levels = support.num_levels
     if support.kind == LEVELS:
-        levels = support.num_levels
-        if num_levels is not None and int(num_levels) != levels:
-            raise InvalidInputError(f"The decoder models {levels} levels (num_bins) but num_levels={num_levels} was given.")
         grey_levels(x, levels)  # the data must be on the decoder's grid
         return x, EXACT, levels
     if support.kind == BINARY:
         if x.size and not np.all((x == 0) | (x == 1)):
             raise NoLikelihoodError(f"No bits/dim: {NO_LIKELIHOOD_REASON}.")
-        if num_levels is not None and int(num_levels) != 2:
-            raise InvalidInputError(f"A Bernoulli decoder models binary pixels (2 levels), not num_levels={num_levels}.")
         return x, EXACT, 2
-    if num_levels is None:
-        raise InvalidInputError("A continuous density needs num_levels (L, the data's grey levels, e.g. "
-                                "ImageData.num_levels: 256 for 8-bit images) to be scored on dequantized data.")
-    return dequantize_static(x, num_levels, seed), DEQUANTIZED_BOUND, int(num_levels)
+    if levels is None:
+        raise InvalidInputError(
+            f"A continuous density ({type(likelihood).__name__}) is scored on dequantized integer images and needs "
+            f"their number of levels: build the layer with num_levels=L (e.g. ImageData.num_levels: 256 for 8-bit "
+            f"images).")
+    return dequantize_static(x, levels, seed), DEQUANTIZED_BOUND, levels
 
 
 def log_probability_of_levels(log_likelihood_nats, num_dims, method, num_levels):
@@ -100,7 +98,7 @@ def log_probability_of_levels(log_likelihood_nats, num_dims, method, num_levels)
     return np.asarray(log_likelihood_nats, np.float64)
 
 
-def evaluate_bits_per_dim(model, x, num_levels=None, k=1000, seed=0, verbose=0):
+def evaluate_bits_per_dim(model, x, k=1000, seed=0, verbose=0):
     """Bits/dim of grey-level images ``x = k / (L - 1)`` under ``model``, from the IWAE estimate.
 
     Returns a dict: ``bits_per_dim`` (the mean over images, ``-mean log P / (D ln 2)``),
@@ -108,7 +106,7 @@ def evaluate_bits_per_dim(model, x, num_levels=None, k=1000, seed=0, verbose=0):
     estimate of the model's own log-likelihood of what it scored, nats), ``method``
     (:data:`EXACT` or :data:`DEQUANTIZED_BOUND`), ``num_levels``, ``num_dims`` and ``k``.
     """
-    y, method, levels = scored_inputs(model.likelihood, x, num_levels, seed)
+    y, method, levels = scored_inputs(model.likelihood, x, seed)
     d = int(np.prod(y.shape[1:]))
     ll = iwae_log_likelihood(model, y, k=k, seed=seed, verbose=verbose)
     log_prob = float(np.mean(log_probability_of_levels(ll, d, method, levels)))

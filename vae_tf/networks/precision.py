@@ -11,21 +11,26 @@ likelihood (a logistic's location near 1 would be off by half of a 256-level bin
 * the posterior head of the encoder (``q(z|x)``'s mean and log-variance), and
 * the decoder's last layer (the likelihood layer's parameters).
 
-The likelihood layers compute in float32 whatever the policy (:mod:`vae_tf.layers.distribution_layer`).
+The likelihood layers compute in float32 whatever the policy (:mod:`vae_tf.layers.base`).
 """
 
 import functools
+import os
+
 import keras
 import tensorflow as tf
 
 from vae_tf.errors import InvalidInputError
-from vae_tf.networks.description import all_sublayers, has_convolutions
-from vae_tf.networks.gaussian_encoder import GaussianEncoder
+from vae_tf.networks.selection import all_sublayers, has_convolutions
+from vae_tf.networks.architectures import GaussianEncoder
 
 #: ``precision=`` values: ``"auto"`` picks one of the other two.
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 #: ``/proc/cpuinfo`` flags of CPUs whose oneDNN kernels compute bfloat16 natively.
 NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16", "bf16"})
+#: Values of oneDNN's ``ONEDNN_MAX_CPU_ISA`` below its first bfloat16 instruction set.
+ISAS_WITHOUT_BFLOAT16 = frozenset({"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                                   "AVX512_CORE_VNNI"})
 
 
 @functools.lru_cache(maxsize=None)
@@ -33,8 +38,11 @@ def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
     """Whether this CPU has bfloat16 arithmetic units: a flag of :data:`NATIVE_BFLOAT16_FLAGS` in ``cpuinfo``.
 
     Without them (an AVX2-only x86, say) bfloat16 is emulated and slower than float32. False when
-    ``cpuinfo`` cannot be read (not Linux).
+    ``cpuinfo`` cannot be read (not Linux), and when ``ONEDNN_MAX_CPU_ISA`` caps oneDNN below its bfloat16
+    kernels (e.g. ``AVX2``, how the benchmarks stand in for an AVX2-only CPU on a newer one).
     """
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper() in ISAS_WITHOUT_BFLOAT16:
+        return False
     try:
         with open(cpuinfo) as f:
             for line in f:

@@ -5,9 +5,10 @@ import math
 import tensorflow as tf
 import keras
 
-from vae_tf.choices import LR_SCHEDULES
+from vae_tf.errors import InvalidInputError
 
 #: Values of ``vae-tf train --lr-schedule``.
+LR_SCHEDULES = ("constant", "cosine", "exponential")
 #: Cosine decay ends at this fraction of the initial rate; exponential decay at this one.
 COSINE_FLOOR = 0.01
 EXPONENTIAL_END = 0.1
@@ -23,7 +24,7 @@ def decay_factor(kind, progress):
         exponential  EXPONENTIAL_END ** p                (10x lower at the end)
     """
     if kind not in LR_SCHEDULES:
-        raise ValueError(f"learning-rate schedule must be one of {LR_SCHEDULES}, got {kind!r}.")
+        raise InvalidInputError(f"learning-rate schedule must be one of {', '.join(LR_SCHEDULES)}, got {kind!r}.")
     p = tf.clip_by_value(tf.cast(progress, tf.float32), 0.0, 1.0)
     if kind == "constant":
         return tf.ones_like(p)

@@ -1,4 +1,6 @@
-from vae_tf.distributions import diagonal_gaussian_kl, standard_normal_prior
+"""The variational autoencoder: the model, its configurations (the named ones ``vae-tf compare`` trains), builders."""
+
+from vae_tf.models.vae.config import DEFAULT_CONFIGS, VAEConfig, build_loss, build_vae, resolve_configs
 from vae_tf.models.vae.model import VAE
 
-__all__ = ["VAE", "diagonal_gaussian_kl", "standard_normal_prior"]
+__all__ = ["DEFAULT_CONFIGS", "VAE", "VAEConfig", "build_loss", "build_vae", "resolve_configs"]

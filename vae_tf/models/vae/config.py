@@ -1,29 +1,39 @@
-"""What a VAE run is, as plain data, kept apart from the model and the training loop.
+"""What a VAE run is, as plain data, kept apart from the model and the training loop: :class:`VAEConfig` names a
+decoder likelihood, its scale, the reconstruction loss and the data representation; :data:`DEFAULT_CONFIGS` holds
+the named configurations (``vae-tf compare`` trains them all by default; ``vae-tf train --config NAME``), in
+the one list of their names; :func:`build_vae` and :func:`build_loss` turn a configuration into a ``VAE`` and the
+loss given to ``compile``.
 
-A :class:`VAEConfig` names a decoder likelihood, its scale, the reconstruction loss
-and the data representation; :func:`build_vae` and :func:`build_loss` turn it into a
-``VAE`` and the loss given to ``compile``. The named configurations live in
-:mod:`vae_tf.models.vae.registry`.
+Grey-level configurations model the integer image of ``L`` levels and are ranked by one number, bits/dim
+(:mod:`vae_tf.evaluation.bits_per_dim`): the discretized decoders give its probability exactly; the continuous
+densities train on dequantized pixels and are scored by a lower bound on it.
 """
 
 import dataclasses
+import difflib
 import math
 
 import numpy as np
 
-import losses
-from vae_tf import layers, networks
-from vae_tf.choices import NETWORKS
+from vae_tf import layers, losses, networks
+from vae_tf.errors import InvalidInputError, UnknownConfigError
+from vae_tf.layers.gaussian import GaussianParameterLayer
 from vae_tf.models.vae.model import VAE
+from vae_tf.support import BINARY, REAL_LINE, UNIT_INTERVAL
 
-#: Continuous densities: scored on dequantized data by a lower bound on the probability of the integer image.
-CONTINUOUS_LIKELIHOODS = ("gaussian", "continuous_bernoulli")
-#: Distributions over the L grey levels: the probability of the integer image, exactly.
-DISCRETIZED_LIKELIHOODS = ("discretized_normal", "logistic_mixture", "categorical")
-LIKELIHOODS = CONTINUOUS_LIKELIHOODS + ("bernoulli",) + DISCRETIZED_LIKELIHOODS
-#: Likelihoods with a mean-and-sigma Gaussian shape, which the MSE losses train through their mean.
-GAUSSIAN_LIKELIHOODS = ("gaussian", "discretized_normal")
+#: The likelihood names a configuration takes and the layer each one builds. What a decoder is over is that
+#: layer's ``support_kind`` (:mod:`vae_tf.support`); nothing here keeps a list of its own.
+LIKELIHOOD_LAYERS = {
+    "gaussian": layers.IndependentNormal,
+    "continuous_bernoulli": layers.IndependentContinuousBernoulli,
+    "bernoulli": layers.IndependentBernoulli,
+    "discretized_normal": layers.IndependentDiscretizedNormal,
+    "logistic_mixture": layers.IndependentDiscretizedLogisticMixture,
+    "categorical": layers.IndependentCategorical,
+}
 LOSSES = ("nll", "scaled_mse", "keras_mse", "bce")
+#: Support kinds of the continuous densities (scored on dequantized images by a bound).
+DENSITIES = (UNIT_INTERVAL, REAL_LINE)
 
 
 @dataclasses.dataclass
@@ -68,22 +78,21 @@ class VAEConfig:
     network: str = "auto"
 
     def __post_init__(self):
-        if self.network not in NETWORKS:
-            raise ValueError(f"network must be one of {NETWORKS}, got {self.network!r}.")
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}.")
+        if self.network not in networks.NETWORKS:
+            raise InvalidInputError(f"network must be one of {networks.NETWORKS}, got {self.network!r}.")
+        if self.likelihood not in LIKELIHOOD_LAYERS:
+            raise InvalidInputError(f"likelihood must be one of {tuple(LIKELIHOOD_LAYERS)}, got {self.likelihood!r}.")
         if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
-        if self.loss in ("scaled_mse", "keras_mse") and self.likelihood not in GAUSSIAN_LIKELIHOODS:
-            raise ValueError(f"{self.name}: loss {self.loss!r} needs a (discretized) Gaussian likelihood.")
-        if self.dequantized and (self.binarized or self.likelihood not in CONTINUOUS_LIKELIHOODS):
-            raise ValueError(f"{self.name}: dequantized data are for continuous densities "
-                             f"({', '.join(CONTINUOUS_LIKELIHOODS)}) on grey levels, not binarized data or "
-                             f"a {self.likelihood!r} likelihood.")
-        if self.binarized and self.likelihood in DISCRETIZED_LIKELIHOODS:
-            raise ValueError(f"{self.name}: binarized data have two levels: use the Bernoulli likelihood.")
+            raise InvalidInputError(f"loss must be one of {LOSSES}, got {self.loss!r}.")
+        if self.loss in ("scaled_mse", "keras_mse") and not self.gaussian:
+            raise InvalidInputError(f"{self.name}: loss {self.loss!r} needs a (discretized) Gaussian likelihood.")
+        if self.dequantized and (self.binarized or self.support_kind not in DENSITIES):
+            raise InvalidInputError(f"{self.name}: dequantized data are for continuous densities on grey levels, not "
+                             f"binarized data or a {self.likelihood!r} likelihood.")
+        if self.binarized and self.support_kind != BINARY:
+            raise InvalidInputError(f"{self.name}: binarized data have two levels: use the Bernoulli likelihood.")
         if self.loss == "scaled_mse" and not isinstance(self.scale, (int, float)):
-            raise ValueError(f"{self.name}: ScaledMSE needs a fixed numeric sigma, got scale={self.scale!r}.")
+            raise InvalidInputError(f"{self.name}: ScaledMSE needs a fixed numeric sigma, got scale={self.scale!r}.")
         self.hidden = tuple(int(h) for h in self.hidden)
 
     def replace(self, **changes):
@@ -98,9 +107,19 @@ class VAEConfig:
     def from_dict(cls, d):
         return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
 
+    @property
+    def support_kind(self):
+        """What the decoder is over: its layer's :attr:`~vae_tf.layers.DistributionLayer.support_kind`."""
+        return LIKELIHOOD_LAYERS[self.likelihood].support_kind
+
+    @property
+    def gaussian(self):
+        """True for a (discretized) Gaussian decoder, which the MSE losses train through its mean."""
+        return issubclass(LIKELIHOOD_LAYERS[self.likelihood], GaussianParameterLayer)
+
     def sigma(self, event_shape):
         """The decoder's fixed sigma (None when learned or per pixel, or not Gaussian)."""
-        if self.likelihood not in GAUSSIAN_LIKELIHOODS:
+        if not self.gaussian:
             return None
         if self.scale == "keras_mse" or self.loss == "keras_mse":
             return keras_mse_implied_sigma(event_shape)
@@ -109,12 +128,12 @@ class VAEConfig:
     @property
     def fixed_sigma(self):
         """True for a (discretized) Gaussian decoder whose sigma is not learned (an MSE-trained model)."""
-        return self.likelihood in GAUSSIAN_LIKELIHOODS and self.scale not in ("learned", "per_pixel")
+        return self.gaussian and self.scale not in ("learned", "per_pixel")
 
     @property
     def has_likelihood(self):
         """False only for the Bernoulli decoder on grey values: BCE there is no probability of the data."""
-        return not (self.likelihood == "bernoulli" and not self.binarized)
+        return not (self.support_kind == BINARY and not self.binarized)
 
 
 def keras_mse_implied_sigma(event_shape):
@@ -128,23 +147,17 @@ def keras_mse_implied_beta(event_shape, meant_sigma=1.0):
 
 
 def build_likelihood(config, event_shape, num_levels=256, project=True):
-    """The likelihood layer; the discretized ones get ``num_bins = num_levels``, the data's L.
-
-    ``project=False`` for a decoder that outputs the parameters itself (conv, resnet).
-    """
-    if config.likelihood == "bernoulli":
-        return layers.IndependentBernoulli(event_shape, project=project)
-    if config.likelihood == "continuous_bernoulli":
-        return layers.IndependentContinuousBernoulli(event_shape, project=project)
-    if config.likelihood == "logistic_mixture":
-        return layers.IndependentDiscretizedLogisticMixture(event_shape, num_bins=int(num_levels), project=project)
-    if config.likelihood == "categorical":
-        return layers.IndependentCategorical(event_shape, num_bins=int(num_levels), project=project)
-    sigma = config.sigma(event_shape)
-    scale = sigma if sigma is not None else config.scale
-    if config.likelihood == "discretized_normal":
-        return layers.IndependentDiscretizedNormal(event_shape, scale=scale, num_bins=int(num_levels), project=project)
-    return layers.IndependentNormal(event_shape, scale=scale, project=project)
+    """The likelihood layer, built with the data's ``num_levels`` (``L``: the levels of a discretized decoder, the
+    images a density is scored against); ``project=False`` for a decoder that outputs the parameters itself
+    (conv, resnet)."""
+    layer = LIKELIHOOD_LAYERS[config.likelihood]
+    options = {"project": project}
+    if layer.support_kind != BINARY and num_levels is not None:
+        options["num_levels"] = int(num_levels)
+    if config.gaussian:
+        sigma = config.sigma(event_shape)
+        options["scale"] = sigma if sigma is not None else config.scale
+    return layer(event_shape, **options)
 
 
 def build_loss(config, event_shape):
@@ -180,3 +193,84 @@ def build_vae(config, event_shape, seed=0, num_levels=256):
         num_samples=config.num_samples,
         free_bits=config.free_bits,
     )
+
+
+_DEFAULTS = [
+    # Grey levels k / (L - 1): the MSE losses, trained through a discretized Gaussian's mean.
+    VAEConfig("keras_mse", "discretized_normal", "keras_mse", "keras_mse",
+              description='Keras "mse" (mean over pixels) + KL: a discretized Gaussian with sigma=sqrt(D/2)'),
+    VAEConfig("scaled_mse_sigma1", "discretized_normal", 1.0, "scaled_mse",
+              description="ScaledMSE(sigma=1) on the mean of a discretized Gaussian with sigma=1"),
+    # Grey levels: distributions over the L levels, trained by NegativeLogLikelihood (exact bits/dim).
+    VAEConfig("dnormal_learned_sigma", "discretized_normal", "learned", "nll",
+              description="discretized Gaussian, one learned shared sigma, NegativeLogLikelihood"),
+    VAEConfig("dnormal_per_pixel_sigma", "discretized_normal", "per_pixel", "nll",
+              description="discretized Gaussian, per-pixel sigma from the decoder, NegativeLogLikelihood"),
+    VAEConfig("logistic_mixture", "logistic_mixture", loss="nll",
+              description="mixture of 5 discretized logistics per pixel (PixelCNN++ style), NegativeLogLikelihood"),
+    VAEConfig("categorical", "categorical", loss="nll",
+              description="softmax over the L levels of every pixel, NegativeLogLikelihood"),
+    # Continuous densities on dequantized pixels (k + u) / L: a lower bound on the probability.
+    VAEConfig("gauss_learned_sigma", "gaussian", "learned", "nll", dequantized=True,
+              description="dequantized: Gaussian, one learned shared sigma, NegativeLogLikelihood"),
+    VAEConfig("gauss_per_pixel_sigma", "gaussian", "per_pixel", "nll", dequantized=True,
+              description="dequantized: Gaussian, per-pixel sigma from the decoder, NegativeLogLikelihood"),
+    VAEConfig("cont_bernoulli_nll", "continuous_bernoulli", loss="nll", dequantized=True,
+              description="dequantized: continuous Bernoulli, NegativeLogLikelihood"),
+    # Trained on the raw grey values, scored like the dequantized ones: the density spikes show.
+    VAEConfig("gauss_per_pixel_sigma_raw", "gaussian", "per_pixel", "nll",
+              description="raw grey values: Gaussian, per-pixel sigma, NegativeLogLikelihood (scored dequantized)"),
+    VAEConfig("bernoulli_bce_grey", "bernoulli", loss="bce",
+              description="Bernoulli decoder, BinaryCrossentropy on grey values (no probability of the image)"),
+    # Binarized pixels (dynamic binarization to train, one fixed draw to validate and test).
+    VAEConfig("bin_bernoulli_nll", "bernoulli", loss="nll", binarized=True,
+              description="binarized: Bernoulli, NegativeLogLikelihood"),
+    VAEConfig("bin_bernoulli_bce", "bernoulli", loss="bce", binarized=True,
+              description="binarized: Bernoulli, BinaryCrossentropy (the same objective as NLL)"),
+]
+
+DEFAULT_CONFIGS = {c.name: c for c in _DEFAULTS}
+
+
+def _did_you_mean(unknown):
+    """`` Did you mean 'categorical'?`` for names close to a registered one (difflib's ratio >= 0.6), else ``""``."""
+    guesses = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), list(DEFAULT_CONFIGS), n=1)
+        if close:
+            guesses.append(f"{close[0]!r} for {name!r}" if len(unknown) > 1 else repr(close[0]))
+    return f" Did you mean {', '.join(guesses)}?" if guesses else ""
+
+
+def resolve_configs(configs=None, latent_dim=None):
+    """A list of :class:`VAEConfig` from ``None`` (all defaults), names (a list or a comma-separated
+    string) or ``VAEConfig`` objects; ``latent_dim`` overrides each one's latent size.
+
+    An unknown name raises :class:`UnknownConfigError` listing the valid names.
+    """
+    if configs is None:
+        chosen = list(_DEFAULTS)
+    else:
+        if isinstance(configs, str):
+            configs = [c.strip() for c in configs.split(",") if c.strip()]
+        chosen = []
+        unknown = []
+        for c in configs:
+            if isinstance(c, VAEConfig):
+                chosen.append(c)
+            elif c in DEFAULT_CONFIGS:
+                chosen.append(DEFAULT_CONFIGS[c])
+            else:
+                unknown.append(c)
+        if unknown:
+            raise UnknownConfigError(
+                f"Unknown configuration name(s): {', '.join(map(repr, unknown))}.{_did_you_mean(unknown)} "
+                f"Valid names: {', '.join(DEFAULT_CONFIGS)}.")
+        if not chosen:
+            raise UnknownConfigError(f"No configuration given. Valid names: {', '.join(DEFAULT_CONFIGS)}.")
+    names = [c.name for c in chosen]
+    if len(set(names)) != len(names):
+        raise UnknownConfigError(f"Configuration names must be unique, got {names}.")
+    if latent_dim is not None:
+        chosen = [c.replace(latent_dim=int(latent_dim)) for c in chosen]
+    return chosen

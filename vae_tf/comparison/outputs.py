@@ -1,0 +1,146 @@
+"""What a comparison writes besides the report: ``results.json`` (every row, every number, each run's learning
+curves), ``results.csv`` (the scalar columns) and the pictures (image grids, learning curves). All are rewritten
+atomically after every configuration, so a stopped run keeps what it finished. Each row carries ``run_key``, a
+hash of everything that decides its numbers (the data, the configuration, the budget, the seed): a rerun of the
+same command finds its finished rows by that key (:func:`finished_rows`) and skips them.
+"""
+
+import csv
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from vae_tf.atomic_files import atomic_path
+from vae_tf.comparison.report import BINARIZED, GREY, MODEL
+from vae_tf.callbacks import image_grid
+
+
+RESULTS_JSON, RESULTS_CSV = "results.json", "results.csv"
+
+#: The scalar columns of results.csv (results.json also holds each run's learning curves).
+CSV_FIELDS = [
+    "kind", "table", "name", "description", "dataset", "likelihood", "loss", "binarized", "dequantized", "latent_dim",
+    "epochs", "batch_size", "seed", "bits_per_dim", "bits_per_dim_se", "bits_per_dim_method", "no_bits_reason",
+    "log_prob", "test_elbo", "test_iwae", "iwae_k", "iwae_examples", "scored_examples", "test_examples", "recon_mse",
+    "mean_image_mse", "kl", "active_units", "decoder_sigma", "optimal_sigma", "bits_per_dim_at_optimal_sigma",
+    "implied_sigma", "implied_beta", "network", "parameters", "train_seconds", "examples_per_second",
+    "reconstructions_png", "samples_png", "run_key",
+]
+
+
+def run_key(**decides):
+    """A short hash of the JSON of ``decides`` (what decides a row's numbers): equal settings, equal key."""
+    blob = json.dumps(decides, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def read_results(out):
+    """The rows of ``out/results.json``, or ``[]`` when there is none (or it is not a list of rows)."""
+    path = os.path.join(out, RESULTS_JSON)
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+
+def finished_rows(out):
+    """``{run_key: row}`` of the rows an earlier run wrote into ``out``."""
+    return {r["run_key"]: r for r in read_results(out) if r.get("run_key")}
+
+
+def write_results(rows, out):
+    """``results.json`` and ``results.csv`` in ``out``, each replaced atomically."""
+    with atomic_path(os.path.join(out, RESULTS_JSON)) as tmp, open(tmp, "w") as f:
+        json.dump(rows, f, indent=2)
+    with atomic_path(os.path.join(out, RESULTS_CSV)) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        for r in rows:
+            writer.writerow({k: "" if r.get(k) is None else r.get(k) for k in CSV_FIELDS})
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path, dpi):
+    """``fig`` to ``path`` atomically (a stopped run never leaves half a PNG), then closed."""
+    with atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png", bbox_inches="tight")
+    _plt().close(fig)
+
+
+def save_grid(path, images, columns, title):
+    """``images`` ``(n, H, W, C)`` tiled ``columns`` wide (:func:`vae_tf.callbacks.image_grid`) into a PNG at ``path``:
+    grey for one channel, RGB for three (no channel dropped or averaged)."""
+    grid = image_grid(images, columns, pad=0)
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4, 4 * grid.shape[0] / grid.shape[1] + 0.4))
+    if grid.shape[-1] == 1:
+        ax.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    elif grid.shape[-1] == 3:
+        ax.imshow(grid, interpolation="nearest")
+    else:
+        raise ValueError(f"save_grid shows 1 (grey) or 3 (RGB) channels, got {grid.shape[-1]}.")
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=8)
+    _save(fig, path, dpi=80)
+
+
+def save_learning_curves(rows, path):
+    """:func:`learning_curves_figure` of ``rows`` as a PNG at ``path``."""
+    _save(learning_curves_figure(rows), path, dpi=64)
+
+
+def learning_curves_figure(rows):
+    """Validation bits/dim per epoch (the negative ELBO of the integer image; integer and binarized images
+    apart) and the validation KL, every trained run; one legend below the panels, where it covers no curve."""
+    from matplotlib.ticker import LogLocator, MaxNLocator, ScalarFormatter
+
+    plt = _plt()
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    models = [r for r in rows if r.get("kind", MODEL) == MODEL]
+    # One colour per run, the same in the three panels (tab20 once the ten default colours run out).
+    palette = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
+    colours = {r["name"]: palette(i % palette.N) for i, r in enumerate(models)}
+    for ax, table in zip(axes[:2], (GREY, BINARIZED)):
+        for r in models:
+            curve = r["history"].get("val_bits_per_dim")
+            if r["table"] == table and curve:
+                ax.plot(np.arange(1, len(curve) + 1), curve, marker=".", color=colours[r["name"]], label=r["name"])
+        ax.set(xlabel="epoch", ylabel="bits / dim",
+               title=f"validation -ELBO, {'integer' if table == GREY else 'binarized'} images (bits/dim)")
+        if ax.get_legend_handles_labels()[0]:
+            ax.set_yscale("log")
+            # Plain numbers on the log axis (3.6, not 3.6x10^0), at a few readable positions.
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)))
+            ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
+            formatter = ScalarFormatter()
+            formatter.set_scientific(False)
+            ax.yaxis.set_major_formatter(formatter)
+            ax.yaxis.set_minor_formatter(plt.NullFormatter())
+        else:
+            ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes, color="grey")
+    for r in models:
+        h = r["history"]
+        axes[2].plot(np.arange(1, len(h["val_kl"]) + 1), h["val_kl"], marker=".", color=colours[r["name"]],
+                     label=r["name"])
+    axes[2].set(xlabel="epoch", ylabel="nats / image", title="validation KL(q(z|x) || p(z))")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    handles, labels = axes[2].get_legend_handles_labels()
+    if handles:
+        # One legend for the three panels (same colour, same run), below them: it covers no curve.
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(5, len(labels)),
+                   fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,344 @@
+"""``report.md`` and the console tables: the ranked tables, the ranking in words, what the pictures show and how to
+read it all. The rows are dicts: ``kind`` is :data:`MODEL` (a trained configuration) or :data:`REFERENCE` (a number
+from elsewhere, e.g. a classic codec's bits/dim); ``table`` is :data:`GREY` (the integer images, ranked by
+bits/dim) or :data:`BINARIZED` (binarized images: a different dataset, its own table). The report is rewritten
+after every configuration, so a run in progress (or stopped) has a report of what it finished.
+"""
+
+import math
+import os
+
+from vae_tf.atomic_files import atomic_path
+
+
+MODEL, REFERENCE = "model", "reference"
+GREY, BINARIZED = "grey", "binarized"
+
+
+def reference_row(name, bits_per_dim, description="", table=GREY, **extra):
+    """A row that is not a trained model (e.g. a classic codec's rate) for the ranked table of ``table``."""
+    return {"kind": REFERENCE, "table": table, "name": name, "description": description,
+            "bits_per_dim": float(bits_per_dim), "bits_per_dim_method": "reference", **extra}
+
+
+def ranked(rows, table=GREY):
+    """The rows of ``table``, best (lowest) bits/dim first, rows without bits/dim last; each gets ``rank``."""
+    chosen = [r for r in rows if r.get("table", GREY) == table]
+    with_bits = sorted((r for r in chosen if r.get("bits_per_dim") is not None), key=lambda r: r["bits_per_dim"])
+    without = [r for r in chosen if r.get("bits_per_dim") is None]
+    out = [{**r, "rank": i} for i, r in enumerate(with_bits, 1)]
+    return out + [{**r, "rank": None} for r in without]
+
+
+#: (key, header, format) of the ranked grey-level table, in order.
+GREY_COLUMNS = [
+    ("rank", "rank", "{}"),
+    ("name", "configuration", "{}"),
+    ("bits_per_dim", "bits/dim", "{:.4f}"),
+    ("bits_per_dim_se", "± s.e.", "{:.4f}"),
+    ("bits_per_dim_method", "bits/dim is", "{}"),
+    ("bits_per_dim_at_optimal_sigma", "bits/dim at optimal sigma", "{:.4f}"),
+    ("log_prob", "test log P(x) nats", "{:.1f}"),
+    ("recon_mse", "MSE at z = posterior mean", "{:.4f}"),
+    ("kl", "KL", "{:.2f}"),
+    ("active_units", "active units", "{}"),
+    ("train_seconds", "train s", "{:.1f}"),
+]
+#: (key, header, format) of the binarized table.
+BINARIZED_COLUMNS = [
+    ("rank", "rank", "{}"),
+    ("name", "configuration", "{}"),
+    ("bits_per_dim", "bits/dim", "{:.4f}"),
+    ("bits_per_dim_se", "± s.e.", "{:.4f}"),
+    ("test_iwae", "test log p(x) IWAE", "{:.2f}"),
+    ("test_elbo", "test ELBO", "{:.2f}"),
+    ("recon_mse", "MSE at z = posterior mean", "{:.4f}"),
+    ("kl", "KL", "{:.2f}"),
+    ("active_units", "active units", "{}"),
+    ("train_seconds", "train s", "{:.1f}"),
+]
+
+
+def _cell(value, fmt):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return fmt.format(value)
+
+
+def table_rows(rows, columns):
+    return [[h for _, h, _ in columns]] + [[_cell(r.get(k), f) for k, _, f in columns] for r in rows]
+
+
+def markdown_table(rows, columns=GREY_COLUMNS):
+    cells = table_rows(rows, columns)
+    lines = ["| " + " | ".join(cells[0]) + " |", "|" + "|".join(" --- " for _ in cells[0]) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in cells[1:]]
+    return "\n".join(lines)
+
+
+def text_table(rows, columns=GREY_COLUMNS):
+    cells = table_rows(rows, columns)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    fmt = lambda r: "  ".join(c.ljust(w) if i <= 1 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))  # noqa: E731
+    return "\n".join([fmt(cells[0]), "  ".join("-" * w for w in widths)] + [fmt(r) for r in cells[1:]])
+
+
+def text_tables(rows):
+    """Both tables for the console: integer images ranked by bits/dim, then binarized."""
+    parts = []
+    grey, binarized = ranked(rows, GREY), ranked(rows, BINARIZED)
+    if grey:
+        parts.append("Integer images, ranked by test bits/dim (lower is better):\n" + text_table(grey, GREY_COLUMNS))
+    if binarized:
+        parts.append("Binarized images (a different dataset):\n" + text_table(binarized, BINARIZED_COLUMNS))
+    return "\n\n".join(parts)
+
+
+#: A difference in bits/dim smaller than this many standard errors (of the difference) is a tie.
+TIE_STANDARD_ERRORS = 2.0
+#: Decoders whose pictures (means over the levels) can look worse than their likelihood says.
+LEVEL_DISTRIBUTIONS = ("categorical", "logistic_mixture")
+
+
+def _agreement(rows):
+    by = {r["name"]: r for r in rows}
+    a, b = by.get("bin_bernoulli_nll"), by.get("bin_bernoulli_bce")
+    if not (a and b):
+        return ""
+    diffs = {k: abs(a[k] - b[k]) for k in ("test_elbo", "test_iwae", "kl")}
+    return (
+        "**Bernoulli + NLL vs Bernoulli + BCE on binarized pixels.** For binary x, "
+        "`BinaryCrossentropy` summed over pixels *is* `-log Bernoulli(x; sigmoid(l))`, so the two runs "
+        "optimise the same objective from the same initialisation and data order. Their rows differ by "
+        f"{diffs['test_elbo']:.3f} nats (ELBO), {diffs['test_iwae']:.3f} nats (IWAE) and {diffs['kl']:.3f} "
+        "nats (KL): floating-point noise, not a modelling difference.\n"
+    )
+
+
+def difference_standard_error(a, b):
+    """``sqrt(se_a^2 + se_b^2)`` of two rows' bits/dim (a reference's is 0: its number has no sampling noise
+    of its own), or None when neither row has one."""
+    ses = [r.get("bits_per_dim_se") for r in (a, b)]
+    if all(se is None for se in ses):
+        return None
+    return math.sqrt(sum((se or 0.0) ** 2 for se in ses))
+
+
+def is_tie(a, b):
+    """True when ``|bpd_a - bpd_b| < TIE_STANDARD_ERRORS * difference_standard_error(a, b)``."""
+    se = difference_standard_error(a, b)
+    return se is not None and abs(a["bits_per_dim"] - b["bits_per_dim"]) < TIE_STANDARD_ERRORS * se
+
+
+def _names(rows):
+    names = [f"`{r['name']}`" for r in rows]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def ranking_in_words(rows, num_dims, table=GREY):
+    """The ranking said in sentences: which model wins and by how much (or ties, within two standard errors),
+    where the MSE losses land, and where the best model stands among the references of this table."""
+    everything = [r for r in ranked(rows, table) if r["rank"] is not None]
+    models = [r for r in everything if r.get("kind", MODEL) == MODEL]
+    if not models:
+        return ""
+    best = models[0]
+
+    def gap(r):
+        diff = r["bits_per_dim"] - best["bits_per_dim"]
+        se = difference_standard_error(r, best)
+        noise = f", s.e. {se:.3f}" if se is not None else ""
+        return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image{noise}) behind"
+
+    tied = [r for r in models[1:] if is_tie(r, best)]
+    words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
+             f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']})"]
+    if tied:
+        words.append(f"; {_names(tied)} {'ties' if len(tied) == 1 else 'tie'} with it (within "
+                     f"{TIE_STANDARD_ERRORS:g} standard errors of the difference, so the order between them is "
+                     "not settled by these test images)")
+    elif len(models) > 1:
+        words.append(f"; the runner-up `{models[1]['name']}` is {gap(models[1])}")
+    words.append(". ")
+    mse = [r for r in models if r.get("loss") in ("scaled_mse", "keras_mse")]
+    if mse and mse[0]["name"] != best["name"]:
+        top = mse[0]
+        words.append(f"The best MSE-trained model, `{top['name']}`, ranks {models.index(top) + 1} of {len(models)}, "
+                     f"{gap(top)}")
+        if top.get("bits_per_dim_at_optimal_sigma") is not None:
+            words.append(f"; its decoder means at the optimal sigma would score "
+                         f"{top['bits_per_dim_at_optimal_sigma']:.4f} bits/dim")
+        words.append(". ")
+    bound = [r for r in models if r.get("bits_per_dim_method") == "dequantized bound"]
+    if bound and bound[0]["name"] != best["name"]:
+        top = bound[0]
+        words.append(f"The best continuous density on dequantized data, `{top['name']}`, ranks "
+                     f"{models.index(top) + 1}, {gap(top)} (its number is an upper bound on its bits/dim). ")
+    worst = models[-1]
+    if len(models) > 2 and worst not in tied:
+        words.append(f"Last is `{worst['name']}` at {worst['bits_per_dim']:.4f} bits/dim. ")
+    references = [r for r in everything if r.get("kind") == REFERENCE]
+    if references:
+        kinds = ["classic codecs" if any(r.get("bytes") is not None for r in references) else None,
+                 "per-pixel marginals" if any(r.get("bytes") is None for r in references) else None]
+        beaten = [r["name"] for r in references if r["bits_per_dim"] > best["bits_per_dim"] and not is_tie(r, best)]
+        even = [r["name"] for r in references if is_tie(r, best)]
+        ahead = [r for r in references if r["bits_per_dim"] <= best["bits_per_dim"] and not is_tie(r, best)]
+        words.append(f"**Against the references** (not models: {' and '.join(k for k in kinds if k)} on the same "
+                     f"integer test images), `{best['name']}` ranks {best['rank']} of {len(everything)}")
+        if beaten:
+            words.append(f"; it needs fewer bits than {', '.join(beaten)}")
+        if even:
+            words.append(f"; it ties with {', '.join(even)}")
+        if ahead:
+            words.append(f"; {', '.join(r['name'] for r in ahead)} {'does' if len(ahead) == 1 else 'do'} better "
+                         f"(by {best['bits_per_dim'] - ahead[0]['bits_per_dim']:.3f} bits/dim for the best, "
+                         f"{ahead[0]['name']})")
+        words.append(".")
+    return "".join(words).strip() + "\n"
+
+
+def what_you_see(rows, table=GREY):
+    """The ranking held against the pictures: where the best likelihood is not the best-looking model, and why.
+
+    "Best-looking" is measured, not judged: the lowest reconstruction MSE at the posterior mean is the
+    reconstruction closest to the test images. The why is what the pictures show: decoder means.
+    """
+    models = [r for r in ranked(rows, table) if r["rank"] is not None and r.get("kind", MODEL) == MODEL]
+    if len(models) < 2:
+        return ""
+    best = models[0]
+    closest = min(models, key=lambda r: r["recon_mse"])
+    words = ["**What you see.** The pictures show decoder means, not samples of `p(x|z)`: reconstructions at "
+             "`z = E[q(z|x)]`, and samples at `z ~ p(z)`. "]
+    if closest["name"] == best["name"]:
+        words.append(f"Here the best likelihood, `{best['name']}`, also draws the reconstructions closest to the "
+                     f"test images (MSE {best['recon_mse']:.4f}). ")
+    else:
+        words.append(f"The best likelihood, `{best['name']}`, is not the model whose reconstructions look closest "
+                     f"to the test images: that is `{closest['name']}` (MSE {closest['recon_mse']:.4f} against "
+                     f"{best['recon_mse']:.4f}). Likelihood and looks measure different things: a likelihood pays "
+                     "for every level of doubt in every sub-pixel, a picture of the mean shows none of it. ")
+    if best.get("likelihood") in LEVEL_DISTRIBUTIONS:
+        words.append(f"`{best['name']}` is a distribution over the levels of each sub-pixel: its mean averages "
+                     "over all of them, so a sub-pixel it is unsure of (0 or 255 at a stroke's edge) comes out as "
+                     "a grey between the two, and its pictures look blotchier than the probability it gives the "
+                     "true image would suggest. ")
+    collapsed = [r for r in models if r.get("active_units") is not None and r["active_units"] <= 1]
+    words.append("Samples decode `z` drawn from the prior; where the encoder's posteriors do not fill the prior, "
+                 "such `z` fall between the training images and decode to shapes unlike any of them")
+    if collapsed:
+        words.append(f" (and {_names(collapsed)}, with at most one active latent unit, "
+                     f"{'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for every `z`: "
+                     "posterior collapse)")
+    words.append(".")
+    return "".join(words) + "\n"
+
+
+def _levels_phrase(settings):
+    levels = settings.get("num_levels")
+    kind = "colour: R, G, B sub-pixels" if settings.get("channels", 1) == 3 else "grey: one sub-pixel per pixel"
+    return f"{kind}, {levels} levels each" if levels else kind
+
+
+def _header(rows, settings, models):
+    first = models[0]
+    d = int(settings["num_dims"])
+    planned = settings.get("configurations")
+    progress = ""
+    if planned and len(models) < len(planned):
+        left = [n for n in planned if n not in {r["name"] for r in models}]
+        progress = (f"**In progress or stopped: {len(models)} of {len(planned)} configurations finished** "
+                    f"(still to run: {', '.join(left)}). Rerun the same command to resume.\n\n")
+    networks = sorted({f"{r.get('network', 'MLP')}" for r in models})
+    parameters = sorted({r.get("parameters") for r in models if r.get("parameters")})
+    size = (f" ({parameters[0]:,} to {parameters[-1]:,} parameters, by decoder)" if len(parameters) > 1 else
+            f" ({parameters[0]:,} parameters)" if parameters else "")
+    if any(r.get("precision") == "mixed_bfloat16" for r in models):
+        size += (" (hidden layers in bfloat16, which this CPU computes natively; the distributions' parameters and "
+                 "likelihoods in float32)")
+    scored = sorted({r.get("scored_examples", r.get("iwae_examples")) for r in models})
+    tested = sorted({r.get("test_examples") for r in models if r.get("test_examples")})
+    return progress + (
+        f"Data: {settings['data_description']} ({_levels_phrase(settings)}; D = {d} sub-pixels per image). "
+        f"Every run: {' / '.join(networks)} encoder and decoder{size}, latent_dim={first['latent_dim']}, "
+        f"{first['epochs']} epochs, batch size {first['batch_size']}, Adam(1e-3), seed {first['seed']}. "
+        f"Bits/dim, its standard error, `log P(x)`, the ELBO and IWAE (k={first['iwae_k']}) are taken on the "
+        f"same first {', '.join(map(str, scored))} test images; the MSE, KL and active units on all "
+        f"{', '.join(map(str, tested)) or 'of them'}.")
+
+
+def write_report(rows, out, settings):
+    """``report.md``: the ranked tables, the ranking in words, what you see, how to read them."""
+    models = [r for r in rows if r.get("kind", MODEL) == MODEL]
+    d = int(settings["num_dims"])
+    grey, binarized = ranked(rows, GREY), ranked(rows, BINARIZED)
+    lines = [f"# vae-tf compare: {settings['dataset']}", ""]
+    if models:
+        lines += [_header(rows, settings, models), ""]
+    if grey:
+        lines += [f"## Integer images ({_levels_phrase(settings)}), ranked by test bits/dim (lower is better)", "",
+                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows)]
+        for r in grey:
+            if r.get("no_bits_reason"):
+                lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
+    if binarized:
+        lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",
+                  markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED)]
+    lines += ["Configurations:", ""]
+    described = {}
+    for r in rows:
+        described.setdefault(r["name"], r["description"])
+    lines += [f"- `{name}`: {description}" for name, description in described.items()]
+    lines += ["", "## How to read this", ""]
+    # The baseline of the rows scored on the integer images themselves (not dequantized, not binarized).
+    baseline = next((r for r in grey if r.get("kind") == MODEL and not r.get("dequantized")
+                     and r.get("mean_image_mse") is not None), None)
+    lines += [
+        "- **bits/dim** `= -log2 P(x) / D` of the integer image, D counting sub-pixels: what a lossless code built "
+        "from the model would spend per sub-pixel, never negative, lower is better. It puts every likelihood on "
+        "one scale.",
+        f"- **± s.e.**: the standard error of that mean over the scored test images. Two rows whose difference is "
+        f"below {TIE_STANDARD_ERRORS:g} standard errors of the difference are called a tie.",
+        "- **exact**: the decoder is a distribution over the levels (discretized Gaussian, discretized "
+        "logistic mixture, categorical; Bernoulli on binary pixels), so `P(x)` is the probability of the image "
+        "itself (estimated by IWAE, a lower bound that tightens with k).",
+        "- **dequantized bound**: a continuous density p (Gaussian, continuous Bernoulli) is scored on one fixed "
+        "draw `(k + u) / L`, `u ~ U[0, 1)`: `log P(k) >= E_u[log p((k + u) / L)] - D log L` (Theis et al., 2016), "
+        "so its bits/dim is an upper bound on the true one. A model trained on the raw values "
+        "(`*_raw`) is scored in the same way: a density that spiked on the levels pays for it here.",
+        "- **bits/dim at optimal sigma** (fixed-sigma rows only): the same decoder means with the shared sigma set "
+        "to `sqrt(test MSE)`. An MSE loss fixes sigma; this column judges its means fairly against a model that "
+        "learned sigma.",
+        "- **test log P(x) nats**: `log P(x)` per image (exact or the bound), `-bits/dim * D * ln 2`.",
+        "- **active units**: latent dimensions j with `Var_x(E_q[z_j|x]) > 0.01`. Few active units means the "
+        "KL term won (posterior collapse).",
+        "- **MSE at z = posterior mean**: per-sub-pixel squared error of the decoder mean at `z = E[q(z|x)]` "
+        + (f"(predicting every integer test image by the mean test image scores {baseline['mean_image_mse']:.4f}; "
+           "a collapsed model can do worse, since its posterior mean is an atypical `z`)" if baseline else "")
+        + "; **train s** is the whole fit (validation included).",
+        "",
+    ]
+    for r in models:
+        if r.get("implied_sigma"):
+            baseline = (f" (the mean test image alone scores {r['mean_image_mse']:.4f})"
+                        if r.get("mean_image_mse") is not None else "")
+            lines.append(
+                f"**The Keras `\"mse\"` pitfall (`{r['name']}`).** Keras' `\"mse\"` averages over the D = {d} "
+                f"sub-pixels: `mean-MSE + KL` is a Gaussian decoder with sigma = sqrt(D/2) = {r['implied_sigma']:.2f}, "
+                f"i.e. relative to the sigma = 1 you probably meant, a hidden KL weight beta = D / (2 sigma^2) = "
+                f"{r['implied_beta']:.0f}. It ends with {r['active_units']} active latent units and a "
+                f"reconstruction MSE at the posterior mean of {r['recon_mse']:.4f}{baseline}.\n")
+    agreement = _agreement(rows)
+    if agreement:
+        lines.append(agreement)
+    lines += [
+        "## Files",
+        "",
+        "- `results.json` (every number and each run's learning curves), `results.csv` (the numbers)",
+        "- `learning_curves.png`: validation negative ELBO in bits/dim and KL per epoch, all runs",
+    ]
+    lines += [f"- `{r['reconstructions_png']}`, `{r['samples_png']}`" for r in models]
+    lines += ["", "![learning curves](learning_curves.png)", ""]
+    with atomic_path(os.path.join(out, "report.md")) as tmp, open(tmp, "w") as f:
+        f.write("\n".join(lines))
