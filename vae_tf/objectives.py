@@ -329,8 +329,8 @@ def get_objective(objective="elbo", num_samples=1, free_bits=0.0):
     ``objective="elbo"`` does.
 
     Raises:
-        InvalidInputError (a ValueError): an unknown objective, ``num_samples`` that is not a
-            positive integer or is given with ``objective="elbo"``, negative ``free_bits``, or free
+        ~vae_tf.errors.InvalidInputError: (a ``ValueError``) an unknown objective, ``num_samples`` that is
+            not a positive integer or is given with ``objective="elbo"``, negative ``free_bits``, or free
             bits with IWAE.
     """
     if objective not in OBJECTIVES:

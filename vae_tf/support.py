@@ -21,10 +21,15 @@ images the density is scored against by the dequantized bound (or None when the 
 
 import dataclasses
 
+#: Binary images (values 0 and 1), with an exact probability.
 BINARY = "binary"
+#: Images of ``L`` grey levels (values ``k / (L - 1)``), with an exact probability.
 LEVELS = "levels"
+#: A density on [0, 1].
 UNIT_INTERVAL = "unit interval"
+#: A density on the real line.
 REAL_LINE = "real line"
+#: Every kind of support, in the order above.
 KINDS = (BINARY, LEVELS, UNIT_INTERVAL, REAL_LINE)
 
 

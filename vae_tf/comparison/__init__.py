@@ -5,7 +5,7 @@
     report      report.md and the console tables: the ranking, in tables and in words
     outputs     results.json, results.csv, the pictures
 
-``vae_tf.compare`` is :func:`compare`.
+``vae_tf.compare`` is :func:`vae_tf.compare`.
 """
 
 from vae_tf.comparison.runner import compare, run_compare

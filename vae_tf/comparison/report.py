@@ -11,8 +11,14 @@ import os
 from vae_tf.atomic_files import atomic_path
 
 
-MODEL, REFERENCE = "model", "reference"
-GREY, BINARIZED = "grey", "binarized"
+#: A row's ``kind``: a trained configuration.
+MODEL = "model"
+#: A row's ``kind``: a number from elsewhere (a classic codec's bits/dim, the per-pixel marginals).
+REFERENCE = "reference"
+#: A row's ``table``: the integer images, ranked by bits/dim.
+GREY = "grey"
+#: A row's ``table``: binarized images, a different dataset with its own table.
+BINARIZED = "binarized"
 
 
 def reference_row(name, bits_per_dim, description="", table=GREY, **extra):

@@ -49,7 +49,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
                 codecs=True, image_size=None, skip_bad_files=False, network=None):
-    """:func:`compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
+    """:func:`vae_tf.compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs seconds per model on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.comparison.report.reference_row`).
     ``codecs``: also rank the classic codecs (gzip, bz2, LZMA, PNG, WebP) and the per-pixel marginals

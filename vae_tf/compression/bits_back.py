@@ -44,7 +44,9 @@ from vae_tf.compression.coding_model import CodingModel, model_fingerprint
 from vae_tf.compression.tables import coded_entropy_bits, coded_log2_probabilities
 from vae_tf.long_jobs import RemainingTime
 
+#: Each latent is coded in ``2 ** latent_bits`` bins of equal prior mass.
 DEFAULT_LATENT_BITS = 10
+#: Images coded per compiled call (the first batches ramp up 1, 2, 4, ... so the initial bits stay few).
 DEFAULT_BATCH_SIZE = 100
 #: Words kept on the stack beyond the expected pop: the ANS head holds 64 bits.
 _SPARE_WORDS = 2

@@ -1,7 +1,7 @@
 """Image datasets for VAEs: MNIST, Fashion-MNIST, binarized MNIST, CIFAR-10, a folder of images, the built-in digits.
 
 Pixels are integer grey levels ``k = 0..L-1``, kept as float32 ``x = k / (L - 1)`` in [0, 1] with a trailing channel
-axis, ``(N, H, W, C)`` (``C = 1``, or 3 for colour images); :attr:`ImageData.num_levels` is ``L`` (256 for ``uint8``
+axis, ``(N, H, W, C)`` (``C = 1``, or 3 for colour images); ``ImageData.num_levels`` is ``L`` (256 for ``uint8``
 images, 17 for the digits' 0..16, 2 for binary images) and :func:`grey_levels` recovers ``k`` exactly. ``L`` goes on
 from here to the decoder layer and its support: the package's one number of levels.
 

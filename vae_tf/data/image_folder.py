@@ -1,4 +1,5 @@
-"""A folder of images as a dataset: :func:`read_image_folder` reads PNG, JPEG, WebP and BMP files with Pillow.
+"""A folder of images as a dataset: :func:`~vae_tf.data.read_image_folder` reads PNG, JPEG, WebP and BMP files
+with Pillow.
 
 The files under ``DIR`` (recursively, hidden files and folders left out) are read in sorted
 order of their path, so the arrays are the same on every run and machine. The split:
@@ -104,7 +105,7 @@ class ImageFolder:
     grey_to_rgb: int = 0  # grey images made RGB because the folder also has colour ones
 
     def arrays(self):
-        """The arrays as :func:`vae_tf.data.sources.load_arrays` gives them: no labels."""
+        """The arrays as :func:`vae_tf.data.load_arrays` gives them: no labels."""
         return {"x_train": self.x_train, "y_train": None, "x_test": self.x_test, "y_test": None}
 
     def describe(self):

@@ -15,6 +15,7 @@ DATASETS = ("digits", "mnist", "fashion_mnist", "binarized_mnist", "cifar10")
 DATA_DIR_ENV = "VAE_TF_DATA_DIR"
 
 
+#: The arrays of a dataset file (``keras.datasets``' layout); the labels are optional.
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 #: The layout of Larochelle's binarized MNIST: its own validation split, no labels.
 SPLIT_NPZ_KEYS = ("x_train", "x_valid", "x_test")
@@ -73,7 +74,7 @@ def load_arrays(dataset="digits", path=None, image_size=None, skip_bad_files=Fal
     """``(arrays, source)``: a dict of raw arrays (the keys of :func:`read_npz`) from the first place that has them.
 
     The digits come as their integer levels 0..16 (as float), with ``"num_levels": 17``. A folder
-    ``path`` is read by :func:`vae_tf.data.image_folder.read_image_folder` with ``image_size``,
+    ``path`` is read by :func:`vae_tf.data.read_image_folder` with ``image_size``,
     ``skip_bad_files`` and ``split_seed`` (labels None); ``log`` (e.g. ``print``) receives its one-line
     description. ``image_size`` and ``skip_bad_files`` apply to folders only.
     """

@@ -27,7 +27,7 @@ class ChannelCoupledLogisticMixture(MixtureWeights, OnLevelGrid, LocationScale, 
     Mathematical details: with ``pi = softmax(logits)`` over the ``K`` components,
     ``(alpha_i, beta_i, gamma_i) = coefficients[..., :, i]`` and ``P(k | mu, s)`` the mass
     of ``Logistic(mu, s)`` on bin ``k`` (edge bins taking the tails; see
-    :func:`~vae_tf.distributions.logistic_mixture.discretized_logistic_log_mass`)::
+    :func:`~vae_tf.distributions.discretized_logistic_log_mass`)::
 
         P_i(r)       = P(r | loc_Ri, s_Ri)
         P_i(g | r)   = P(g | mu_Gi, s_Gi),   mu_Gi = loc_Gi + alpha_i r

@@ -90,7 +90,7 @@ def discretized_normal_log_mass(k, loc, scale, num_levels):
     return tf.where(bottom | top, edge, interior)
 
 
-#: Terms of the windowed sum in :func:`discretized_normal_mean`: 12 bins either side of the mean,
+#: Terms of the windowed sum in ``discretized_normal_mean``: 12 bins either side of the mean,
 #: at least 6.6 standard deviations whenever the window is used (scale < h / _EULER_MACLAURIN_RATIO).
 _MEAN_WINDOW = 24
 _EULER_MACLAURIN_RATIO = 0.6
@@ -172,7 +172,7 @@ class DiscretizedNormal(LocationScale, DiscretizedDistribution):
 
     ``mean() = h sum_{j=1}^{L-1} Phi((loc - (j - 1/2) h) / scale)``
     (``E[K] = sum_j P(K >= j)``), in O(1) per value (see
-    :func:`discretized_normal_mean`); it is ``loc`` only when the bins are fine and
+    ``discretized_normal_mean``); it is ``loc`` only when the bins are fine and
     ``loc`` is well inside ``[0, 1]``; ``sample()`` draws ``X`` and rounds it to the
     nearest level, clipped to ``[0, 1]``.
 

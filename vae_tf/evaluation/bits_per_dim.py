@@ -20,8 +20,8 @@ never negative, at most ``log2 L`` for the uniform model. How a VAE gets ``log P
 * not at all for the Bernoulli decoder trained with BCE on grey values: ``exp(-BCE)`` is neither
   a probability of the levels nor a density on ``[0, 1]`` (it integrates to ``1/C(p) <= 1/2``).
 
-The first functions are the pure conversions; :func:`scored_inputs` reads the decoder's declared
-support (:mod:`vae_tf.support`) to say what is scored and how; :func:`evaluate_bits_per_dim` applies
+The first functions are the pure conversions; :func:`~vae_tf.evaluation.scored_inputs` reads the decoder's declared
+support (:mod:`vae_tf.support`) to say what is scored and how; :func:`~vae_tf.evaluation.evaluate_bits_per_dim` applies
 them to a model (``VAE.bits_per_dim`` calls it).
 """
 
@@ -34,8 +34,9 @@ from vae_tf.errors import InvalidInputError
 from vae_tf.evaluation.estimators import iwae_log_likelihood
 from vae_tf.support import BINARY, LEVELS, support_of
 
-#: How a model's bits/dim was obtained.
+#: How a model's bits/dim was obtained: the exact probability of the integer image.
 EXACT = "exact"
+#: How a model's bits/dim was obtained: an upper bound, a density scored on one fixed dequantized draw.
 DEQUANTIZED_BOUND = "dequantized bound"
 
 #: Why the Bernoulli decoder on grey values gets no bits/dim.

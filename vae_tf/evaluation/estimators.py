@@ -53,7 +53,7 @@ PARAMETER_BUDGET = 2**25
 
 def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
     """Decoder rows per IWAE chunk: at most ``max_rows``, and few enough that one chunk's distribution
-    parameters stay within :data:`PARAMETER_BUDGET` floats (a categorical over 256 levels holds
+    parameters stay within ``PARAMETER_BUDGET`` floats (a categorical over 256 levels holds
     784 x 256 logits per MNIST row: 32768 rows would be 26 GB)."""
     per_row = likelihood.values_per_row() if hasattr(likelihood, "values_per_row") else 1
     return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))

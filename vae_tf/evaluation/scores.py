@@ -68,9 +68,9 @@ def standard_error(values):
 
 def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_seed=None, batch_size=1000, verbose=0):
     """The held-out numbers of a trained model, from grey levels ``x_levels = k / (L - 1)`` (binary when binarized;
-    ``L`` is the decoder's, :attr:`vae_tf.support.Support.num_levels`).
+    ``L`` is the decoder's, its :class:`~vae_tf.support.Support`'s ``num_levels``).
 
-    What is scored, ``y``, follows the decoder (:func:`vae_tf.evaluation.bits_per_dim.scored_inputs`): the
+    What is scored, ``y``, follows the decoder (:func:`vae_tf.evaluation.scored_inputs`): the
     levels themselves, or for a density one fixed dequantized draw ``(k + u) / L`` from ``seed``; the IWAE
     draws come from ``iwae_seed`` (default ``seed``). The likelihood numbers are taken on the same
     ``scored_examples`` images, the first ``iwae_examples`` (default all), so that ``IWAE >= ELBO`` can be

@@ -80,7 +80,7 @@ class ProjectedLayer(keras.layers.Layer):
 class DistributionLayer(ProjectedLayer):
     """Shared plumbing: float32 compute, the projection, the reshape, the declared support.
 
-    A subclass sets :attr:`support_kind` (a kind of :mod:`vae_tf.support`); :attr:`support` adds the
+    A subclass sets ``support_kind`` (a kind of :mod:`vae_tf.support`); :attr:`support` adds the
     ``num_levels`` the layer was built with: ``L`` of a distribution over the levels, or for a density the ``L`` of
     the integer images it is scored against (None: not given).
     """

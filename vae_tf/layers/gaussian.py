@@ -32,7 +32,7 @@ class GaussianParameterLayer(DistributionLayer):
             log-sigma, the sigma-VAE / calibrated decoder) or ``"per_pixel"``
             (sigma predicted by the network for every value).
         min_scale: lower bound of a learned or predicted sigma (see
-            :func:`bounded_scale`).
+            :func:`~vae_tf.layers.bounded_scale`).
         project: own the Dense projection from features (default) or take
             ready parameters: ``D`` means, then (per-pixel sigma) ``D`` raw
             log-sigmas; or a convolutional output ``(batch, H, W, 2C)`` whose

@@ -36,8 +36,8 @@ class LatentVariableModel(keras.Model):
     Args:
         likelihood: the decoder's distribution layer (e.g. ``layers.IndependentNormal``).
         beta: weight of the KL term, >= 0 (1 gives the ELBO). It initialises the non-trainable variable
-            :attr:`beta`, which schedules such as ``vae_tf.callbacks.KLWarmup`` move during training (towards
-            this value, kept as :attr:`beta_target`); ``fit`` reports it as ``beta``.
+            ``model.beta``, which schedules such as ``vae_tf.callbacks.KLWarmup`` move during training (towards
+            this value, kept as ``model.beta_target``); ``fit`` reports it as ``beta``.
         seed: seed of the model's own random stream (the latent samples).
     """
 

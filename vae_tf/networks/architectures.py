@@ -13,7 +13,7 @@ from vae_tf.layers import DiagonalGaussianPosterior
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class GaussianEncoder(keras.layers.Layer):
-    """A feature network followed by :class:`DiagonalGaussianPosterior`."""
+    """A feature network followed by :class:`~vae_tf.layers.DiagonalGaussianPosterior`."""
 
     def __init__(self, network, latent_dim, **kwargs):
         super().__init__(**kwargs)
@@ -48,7 +48,8 @@ class GaussianEncoder(keras.layers.Layer):
 
 
 def check_image_shape(event_shape, stages, network):
-    """``(H, W, C)`` as ints; :class:`InvalidInputError` unless rank 3 with ``H``, ``W`` divisible by ``2 ** stages``.
+    """``(H, W, C)`` as ints; :class:`~vae_tf.errors.InvalidInputError` unless rank 3 with ``H``, ``W`` divisible by
+    ``2 ** stages``.
 
     Each of the ``stages`` stride-2 upsamplings doubles ``H`` and ``W``, so the decoder starts from
     ``(H / 2**stages, W / 2**stages)`` and only reaches ``(H, W)`` exactly when both divide.

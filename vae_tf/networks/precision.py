@@ -35,7 +35,7 @@ ISAS_WITHOUT_BFLOAT16 = frozenset({"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VN
 
 @functools.lru_cache(maxsize=None)
 def cpu_has_native_bfloat16(cpuinfo="/proc/cpuinfo"):
-    """Whether this CPU has bfloat16 arithmetic units: a flag of :data:`NATIVE_BFLOAT16_FLAGS` in ``cpuinfo``.
+    """Whether this CPU has bfloat16 arithmetic units: a flag of :data:`~vae_tf.networks.precision.NATIVE_BFLOAT16_FLAGS` in ``cpuinfo``.
 
     Without them (an AVX2-only x86, say) bfloat16 is emulated and slower than float32. False when
     ``cpuinfo`` cannot be read (not Linux), and when ``ONEDNN_MAX_CPU_ISA`` caps oneDNN below its bfloat16

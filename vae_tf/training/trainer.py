@@ -78,7 +78,7 @@ def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, ca
     ``vae_tf.callbacks.KLWarmup(epochs=N)``.
 
     ``examples_per_second`` counts training images over the training phases of epochs 2..n
-    (:class:`EpochTimer`; epoch 1 also compiles); ``seconds`` is the whole ``fit`` wall-clock,
+    (:class:`~vae_tf.callbacks.EpochTimer`; epoch 1 also compiles); ``seconds`` is the whole ``fit`` wall-clock,
     validation and compilation included. ``jit_compile`` goes to ``VAE.compile`` ("auto": XLA for
     MLPs, none for networks with convolutions, see ``VAE.prefers_xla``): XLA compilation costs tens
     of seconds on a CPU, worth it only for long runs; ``precision`` too (``"auto"``: bfloat16 conv networks

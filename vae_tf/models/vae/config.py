@@ -109,7 +109,7 @@ class VAEConfig:
 
     @property
     def support_kind(self):
-        """What the decoder is over: its layer's :attr:`~vae_tf.layers.DistributionLayer.support_kind`."""
+        """What the decoder is over, its layer's ``support_kind``."""
         return LIKELIHOOD_LAYERS[self.likelihood].support_kind
 
     @property
@@ -132,7 +132,7 @@ class VAEConfig:
 
     @property
     def has_likelihood(self):
-        """False only for the Bernoulli decoder on grey values: BCE there is no probability of the data."""
+        """False only for the Bernoulli decoder on grey values, where BCE is no probability of the data."""
         return not (self.support_kind == BINARY and not self.binarized)
 
 
@@ -172,7 +172,7 @@ def build_loss(config, event_shape):
 
 
 def build_vae(config, event_shape, seed=0, num_levels=256):
-    """An uncompiled :class:`VAE` for ``config`` over images of ``event_shape`` with ``num_levels`` grey levels.
+    """An uncompiled :class:`~vae_tf.VAE` for ``config`` over images of ``event_shape`` with ``num_levels`` grey levels.
 
     Its network is ``networks.choose_network(event_shape, config.network)``: an MLP of ``config.hidden``
     (the likelihood layer projects its features), or a conv / resnet decoder that outputs the
@@ -229,6 +229,7 @@ _DEFAULTS = [
               description="binarized: Bernoulli, BinaryCrossentropy (the same objective as NLL)"),
 ]
 
+#: The named configurations ``vae-tf compare`` trains, by name, in the order it trains them.
 DEFAULT_CONFIGS = {c.name: c for c in _DEFAULTS}
 
 
@@ -246,7 +247,7 @@ def resolve_configs(configs=None, latent_dim=None):
     """A list of :class:`VAEConfig` from ``None`` (all defaults), names (a list or a comma-separated
     string) or ``VAEConfig`` objects; ``latent_dim`` overrides each one's latent size.
 
-    An unknown name raises :class:`UnknownConfigError` listing the valid names.
+    An unknown name raises :class:`~vae_tf.errors.UnknownConfigError` listing the valid names.
     """
     if configs is None:
         chosen = list(_DEFAULTS)

@@ -39,9 +39,9 @@ class VAE(LatentVariableModel):
         decoder: a layer mapping ``z`` to features (e.g. ``networks.mlp_decoder``).
         likelihood: a distribution layer (e.g. ``layers.IndependentNormal``).
         beta: weight of the KL term, >= 0 (1 gives the ELBO). It initialises the
-            non-trainable variable :attr:`beta`, which schedules such as
+            non-trainable variable ``model.beta``, which schedules such as
             ``vae_tf.callbacks.KLWarmup`` move during training (towards this value,
-            kept as :attr:`beta_target`).
+            kept as ``model.beta_target``).
         prior: a TFP distribution over ``z``; default ``N(0, I)``. A custom
             prior is not saved with the model.
         seed: seed of the model's own random stream (the latent samples).

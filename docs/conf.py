@@ -1,0 +1,119 @@
+"""Sphinx configuration of the vae-tf documentation (``make docs``; ``tests/test_docs.py`` builds it too).
+
+Offline by construction: no intersphinx, the theme's and MathJax's assets come from their pip packages
+(furo, sphinx-mathjax-offline), and the notebooks are rendered from their stored outputs, never executed.
+"""
+
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+from sphinx.errors import PycodeError
+from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docutils import SphinxDirective
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))              # losses, vae_tf and vae_tf_cli from this checkout
+
+from vae_tf_cli import import_vae_tf  # noqa: E402
+
+import_vae_tf()   # as the command line does: TensorFlow's start-up lines are no part of the build log
+
+project = "vae-tf"
+author = "the vae-tf authors"
+copyright = "the vae-tf authors"
+release = version = "0.1.0"
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",   # MathJax 3 copied into _static: math renders without a network
+    "sphinxarg.ext",            # the CLI reference, read from vae_tf_cli.build_parser
+    "myst_nb",                  # Markdown pages and the notebooks
+]
+
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
+exclude_patterns = ["_build", "jupyter_execute", "**/.ipynb_checkpoints"]
+
+# Every cross-reference must resolve; names of the libraries underneath (no intersphinx: offline) are plain text.
+nitpicky = True
+OUTSIDE = ("tf", "tensorflow", "tensorflow_probability", "keras", "tfp", "tfd", "np", "numpy", "constriction", "PIL")
+nitpick_ignore_regex = [(r"py:.*", rf"({'|'.join(OUTSIDE)})(\..*)?")]
+
+autodoc_default_options = {"members": True, "member-order": "bysource", "show-inheritance": True}
+autodoc_inherit_docstrings = False   # Keras' and TFP's docstrings belong to their own documentation
+autodoc_typehints = "none"          # the docstrings say what each argument is
+autoclass_content = "class"
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 3
+nb_execution_mode = "off"           # tests/test_notebooks.py executes them; the pages show the stored outputs
+nb_merge_streams = True
+
+html_theme = "furo"
+html_title = "vae-tf"
+html_static_path = []
+html_show_sourcelink = False
+
+
+OURS = ("vae_tf", "losses")
+
+
+def skip_members_of_other_libraries(app, what, name, obj, skip, options):
+    """Leaves out the methods TFP's metaclass copies into every distribution (``log_prob``, ``kl_divergence``, ...)
+    and anything else whose code lives in another library: they are documented there."""
+    code = getattr(obj, "fget", obj)
+    module = getattr(code, "__module__", None)
+    if what in ("class", "exception") and module and not module.split(".")[0] in OURS:
+        return True
+    return None
+
+
+def is_constant(name, obj):
+    return name.isupper() and not name.startswith("_") and not callable(obj) and not inspect.ismodule(obj)
+
+
+class PublicConstants(SphinxDirective):
+    """``.. public-constants:: vae_tf.data`` documents the constants a package lists in ``__all__``.
+
+    autodoc leaves them out of ``automodule``: they are defined, with their ``#:`` comment, in one of the package's
+    modules and imported into the package, which has no comment of its own for them."""
+
+    required_arguments = 1
+
+    def run(self):
+        name = self.arguments[0]
+        module = importlib.import_module(name)
+        constants = [attr for attr in module.__all__ if is_constant(attr, getattr(module, attr))]
+        return self.parse_text_to_nodes("\n\n".join(f".. autodata:: {name}.{attr}" for attr in constants))
+
+
+def doc_comment_of_reexported_constant(app, what, name, obj, options, lines):
+    """A constant's ``#:`` comment, found in the package module that defines it, instead of the docstring of its type
+    (``str``, ``dict``) that autodoc falls back to."""
+    package, _, attribute = name.rpartition(".")
+    if what != "data" or not is_constant(attribute, obj):
+        return
+    type_doc = (type(obj).__doc__ or "").strip().splitlines()
+    if lines and not (type_doc and lines[0].strip() == type_doc[0].strip()):
+        return   # its own comment
+    lines.clear()
+    for module in sorted(m for m in sys.modules if m == package or m.startswith(package + ".")):
+        try:
+            comment = ModuleAnalyzer.for_module(module).find_attr_docs().get(("", attribute))
+        except PycodeError:
+            continue
+        if comment and getattr(sys.modules[module], attribute, None) is obj:
+            lines.extend(comment)
+            return
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", skip_members_of_other_libraries)
+    app.add_directive("public-constants", PublicConstants)
+    app.connect("autodoc-process-docstring", doc_comment_of_reexported_constant)
