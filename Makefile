@@ -31,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/compression_speed.py $(if $(MNIST),--data $(MNIST))
 
 clean:
-	rm -rf $(VENV) demo-out docs/_build docs/jupyter_execute
+	rm -rf $(VENV) demo-out docs/_build

@@ -113,7 +113,28 @@ def doc_comment_of_reexported_constant(app, what, name, obj, options, lines):
             return
 
 
+def plain_formula_shown_as_math(app, what, name, obj, options, lines):
+    """A docstring gives a formula twice: as plain text for ``help()`` (a ``::`` literal block) and, right after it,
+    as a ``.. math::`` block for these pages. The pages show the math only: the literal block goes, and its
+    introducing ``::`` becomes ``:``."""
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.rstrip().endswith("::") or line.lstrip().startswith(".."):
+            i += 1
+            continue
+        indent = len(line) - len(line.lstrip())
+        end = i + 1
+        while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
+            end += 1
+        if end < len(lines) and lines[end].strip() == ".. math::" and len(lines[end]) - len(lines[end].lstrip()) == indent:
+            stripped = line.rstrip()[:-2].rstrip()
+            lines[i:end] = ([stripped + ":"] if stripped else []) + [""]
+        i += 1
+
+
 def setup(app):
+    app.connect("autodoc-process-docstring", plain_formula_shown_as_math)
     app.connect("autodoc-skip-member", skip_members_of_other_libraries)
     app.add_directive("public-constants", PublicConstants)
     app.connect("autodoc-process-docstring", doc_comment_of_reexported_constant)

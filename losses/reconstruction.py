@@ -19,16 +19,25 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @keras.saving.register_keras_serializable(package="losses")
 class NegativeLogLikelihood(DistributionLoss):
-    """Negative log-likelihood of the targets under the predicted distribution.
+    r"""Negative log-likelihood of the targets under the predicted distribution.
 
     Formula, per example::
 
         loss(x, p) = -log p(x)
 
+    .. math::
+
+        \ell(x, p) = -\log p(x)
+
     where ``p`` is ``y_pred``, any TFP distribution (``Independent`` sums the
     event dimensions; any batch dimensions beyond the first are summed too).
-    For ``Independent(Normal(mu, sigma))`` over D values this is
-    ``sum_d (x_d - mu_d)^2 / (2 sigma_d^2) + sum_d log sigma_d + (D/2) log 2 pi``.
+    For ``Independent(Normal(mu, sigma))`` over D values this is::
+
+        sum_d (x_d - mu_d)^2 / (2 sigma_d^2) + sum_d log sigma_d + (D/2) log 2 pi
+
+    .. math::
+
+        \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma_d^2} + \sum_{d=1}^{D} \log\sigma_d + \frac{D}{2}\log 2\pi
     """
 
     def __init__(self, name="negative_log_likelihood", reduction="sum_over_batch_size", dtype=None):
@@ -54,7 +63,7 @@ class NegativeLogLikelihood(DistributionLoss):
 
 @keras.saving.register_keras_serializable(package="losses")
 class ScaledMSE(DistributionLoss):
-    """Squared error scaled to be a Gaussian negative log-likelihood.
+    r"""Squared error scaled to be a Gaussian negative log-likelihood.
 
     Formula, per example over its D values, with ``mu`` the prediction (the
     distribution's ``mean()`` when ``y_pred`` is a distribution)::
@@ -62,6 +71,14 @@ class ScaledMSE(DistributionLoss):
         loss = sum_d (x_d - mu_d)^2 / (2 sigma^2)                    (include_constant=False)
         loss = sum_d (x_d - mu_d)^2 / (2 sigma^2) + D log sigma + (D/2) log(2 pi)
                                                                       (include_constant=True)
+
+    .. math::
+
+        \ell(x, \mu) = \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma^2}
+        \qquad \text{(include\_constant=False)}
+
+        \ell(x, \mu) = \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma^2} + D\log\sigma + \frac{D}{2}\log 2\pi
+        \qquad \text{(include\_constant=True)}
 
     With the constant it equals ``-log N(x; mu, sigma^2 I)`` exactly; without it
     the gradient is the same. Its gradient in ``mu`` is ``(mu - x) / sigma^2``.
@@ -110,12 +127,17 @@ def _bernoulli_logits(dist):
 
 @keras.saving.register_keras_serializable(package="losses")
 class BinaryCrossentropy(DistributionLoss):
-    """Binary cross-entropy summed over the event dimensions.
+    r"""Binary cross-entropy summed over the event dimensions.
 
     Formula, per example, with ``l`` the logits and ``p = sigmoid(l)``::
 
         loss = -sum_d [x_d log p_d + (1 - x_d) log(1 - p_d)]
              =  sum_d [softplus(l_d) - x_d l_d]
+
+    .. math::
+
+        \ell(x, l) = -\sum_{d=1}^{D} \big[x_d \log p_d + (1 - x_d)\log(1 - p_d)\big]
+        = \sum_{d=1}^{D} \big[\operatorname{softplus}(l_d) - x_d l_d\big]
 
     For binary ``x`` this is exactly ``-log Independent(Bernoulli(l)).prob(x)``.
     For grey ``x`` in (0, 1) it is not a normalised likelihood: the continuous

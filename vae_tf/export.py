@@ -34,6 +34,8 @@ SIGNATURES = {
 
 
 def input_signatures(model):
+    """Signature name -> its input ``tf.TensorSpec`` list: float32 images ``(batch, *event_shape)``, latents
+    ``(batch, latent_dim)``, and two int32 scalars for ``sample``; every batch dimension is dynamic."""
     images = tf.TensorSpec((None,) + tuple(model.event_shape), tf.float32, name="x")
     return {
         "serving_default": [images],

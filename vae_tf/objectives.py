@@ -171,7 +171,13 @@ def kl_per_unit(q, prior, z):
 
 
 def free_bits_kl(kl_units, free_bits, sample_weight=None):
-    """The KL term with free bits: ``sum_j max(lambda, (1/B) sum_i w_i KL_ij)``, divided by the replicas.
+    r"""The KL term with free bits, divided by the replicas::
+
+        sum_j max(lambda, (1/B) sum_i w_i KL_ij)
+
+    .. math::
+
+        \sum_{j} \max\Big(\lambda,\ \frac{1}{B} \sum_{i=1}^{B} w_i\, \mathrm{KL}_{ij}\Big)
 
     Free bits (Kingma et al., 2016, "Improved variational inference with inverse autoregressive flow", eq. 15):
     each latent unit's batch-averaged KL is floored at ``lambda`` nats, so the optimiser gains nothing by pushing
@@ -205,9 +211,13 @@ class ElboTerms(NamedTuple):
 
 
 def elbo_terms(model, x, q, z, training=None):
-    """:class:`ElboTerms` of ``model`` at latent ``z`` drawn from ``q = q(z|x)``: per example, in nats::
+    r""":class:`ElboTerms` of ``model`` at latent ``z`` drawn from ``q = q(z|x)``: per example, in nats::
 
         ELBO(x) = log p(x|z) - KL(q(z|x) || p(z)),     z ~ q(z|x)
+
+    .. math::
+
+        \mathrm{ELBO}(x) = \log p(x \mid z) - \mathrm{KL}\big(q(z \mid x) \,\|\, p(z)\big), \qquad z \sim q(z \mid x)
 
     one sample; the KL is analytic when TFP registers it (``model.kl_divergence``). ``log p(x|z)`` is
     evaluated on the flat event layout (the same value, faster under XLA on CPU).
@@ -219,11 +229,15 @@ def elbo_terms(model, x, q, z, training=None):
 
 
 class ELBO:
-    """The negative ELBO with one reparameterised sample ``z ~ q(z|x)`` per example.
+    r"""The negative ELBO with one reparameterised sample ``z ~ q(z|x)`` per example.
 
     Formula, averaged over the batch with the sample weights::
 
         loss = reconstruction(x, p(x|z)) + beta * KL(q(z|x) || p(z))
+
+    .. math::
+
+        \ell(x) = \mathrm{reconstruction}\big(x, p(x \mid z)\big) + \beta\, \mathrm{KL}\big(q(z \mid x) \,\|\, p(z)\big)
 
     with ``beta`` the model's KL-weight variable (1 gives the ELBO) and the reconstruction term
     the loss given to ``compile``. With ``free_bits = lambda > 0`` the KL term becomes
@@ -282,11 +296,17 @@ def log_importance_weights(model, q, z, target, training=None, reconstruction_lo
 
 
 class IWAEBound:
-    """The negative importance-weighted bound ``-L_k`` with ``k = num_samples >= 2``.
+    r"""The negative importance-weighted bound ``-L_k`` with ``k = num_samples >= 2``.
 
     Formula, per example, averaged over the batch with the sample weights::
 
         loss = -( logsumexp_i [log p(x|z_i) + beta (log p(z_i) - log q(z_i|x))] - log k )
+
+    .. math::
+
+        \ell(x) = -\mathcal{L}_k(x), \qquad
+        \mathcal{L}_k(x) = \log \frac{1}{k} \sum_{i=1}^{k} p(x \mid z_i) \Big(\frac{p(z_i)}{q(z_i \mid x)}\Big)^{\beta},
+        \qquad z_i \sim q(z \mid x)
 
     ``beta`` is the model's KL-weight variable (1: the IWAE bound; a warm-up lowers it).
     ``log p(x|z)`` comes from the loss given to ``compile``, which must be a log-density up to a

@@ -10,10 +10,17 @@ tfd = tfp.distributions
 
 
 class LevelCategorical(DiscretizedDistribution):
-    """A categorical distribution over the ``L`` grey levels, valued ``k / (L - 1)``.
+    r"""A categorical distribution over the ``L`` grey levels, valued ``k / (L - 1)``.
 
-    Mathematical details: ``P(k) = softmax(logits)_k``, ``k = 0 .. L-1``;
-    ``log P(k) = logits_k - logsumexp(logits)``;
+    Mathematical details: ``P(k) = softmax(logits)_k``, ``k = 0 .. L-1``::
+
+        log P(k) = logits_k - logsumexp(logits)
+
+    .. math::
+
+        \log P(k) = l_k - \log \sum_{j=0}^{L-1} e^{l_j}, \qquad k = 0, \dots, L - 1
+
+    and
     ``mean() = sum_k (k / (L - 1)) P(k)``. It is ``tfd.Categorical`` on the
     ``k / (L - 1)`` scale, with the interface of the other distributions here.
 

@@ -22,7 +22,7 @@ NUM_CHANNELS = 3
 
 
 class ChannelCoupledLogisticMixture(MixtureWeights, OnLevelGrid, LocationScale, tfd.AutoCompositeTensorDistribution):
-    """``p(r, g, b) = sum_i pi_i P_i(r) P_i(g | r) P_i(b | r, g)`` over the levels ``k / (L - 1)`` (PixelCNN++).
+    r"""``p(r, g, b) = sum_i pi_i P_i(r) P_i(g | r) P_i(b | r, g)`` over the levels ``k / (L - 1)`` (PixelCNN++).
 
     Mathematical details: with ``pi = softmax(logits)`` over the ``K`` components,
     ``(alpha_i, beta_i, gamma_i) = coefficients[..., :, i]`` and ``P(k | mu, s)`` the mass
@@ -32,6 +32,11 @@ class ChannelCoupledLogisticMixture(MixtureWeights, OnLevelGrid, LocationScale, 
         P_i(r)       = P(r | loc_Ri, s_Ri)
         P_i(g | r)   = P(g | mu_Gi, s_Gi),   mu_Gi = loc_Gi + alpha_i r
         P_i(b | r, g) = P(b | mu_Bi, s_Bi),  mu_Bi = loc_Bi + beta_i r + gamma_i g
+
+    .. math::
+
+        p(r, g, b) = \sum_{i=1}^{K} \pi_i\, P(r \mid \mu_{Ri}, s_{Ri})\,
+        P(g \mid \mu_{Gi} + \alpha_i r, s_{Gi})\, P(b \mid \mu_{Bi} + \beta_i r + \gamma_i g, s_{Bi})
 
     where ``r, g`` are the levels' values ``k / (L - 1)``, and
     ``log p = logsumexp_i [log_softmax(logits)_i + log P_i(r) + log P_i(g | r) + log P_i(b | r, g)]``.

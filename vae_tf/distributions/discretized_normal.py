@@ -155,7 +155,7 @@ def discretized_normal_mean(loc, scale, num_levels):
 
 
 class DiscretizedNormal(LocationScale, DiscretizedDistribution):
-    """The Normal distribution integrated over the ``L`` bins of the grey levels ``k / (L - 1)``.
+    r"""The Normal distribution integrated over the ``L`` bins of the grey levels ``k / (L - 1)``.
 
     Mathematical details: with ``h = 1 / (L - 1)`` and ``Phi`` the standard
     normal CDF::
@@ -163,6 +163,13 @@ class DiscretizedNormal(LocationScale, DiscretizedDistribution):
         P(k) = Phi(((k + 1/2) h - loc) / scale) - Phi(((k - 1/2) h - loc) / scale),   0 < k < L-1
         P(0)   = Phi((h/2 - loc) / scale)
         P(L-1) = 1 - Phi((1 - h/2 - loc) / scale)
+
+    .. math::
+
+        P(k) = \Phi\Big(\frac{(k + \tfrac12) h - \mu}{\sigma}\Big) - \Phi\Big(\frac{(k - \tfrac12) h - \mu}{\sigma}\Big),
+        \quad 0 < k < L - 1; \qquad
+        P(0) = \Phi\Big(\frac{h/2 - \mu}{\sigma}\Big), \quad
+        P(L-1) = 1 - \Phi\Big(\frac{1 - h/2 - \mu}{\sigma}\Big)
 
     the probability that ``X ~ N(loc, scale^2)`` rounds to level ``k``, the
     edge bins taking the tails, so ``sum_k P(k) = 1`` exactly. As ``scale / h``

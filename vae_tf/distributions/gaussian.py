@@ -13,9 +13,16 @@ def standard_normal_prior(latent_dim, dtype=tf.float32):
 
 
 def diagonal_gaussian_kl(z_mean, z_log_var):
-    """``KL(N(mu, diag sigma^2) || N(0, I))`` per example (Kingma & Welling, 2014, appendix B).
+    r"""``KL(N(mu, diag sigma^2) || N(0, I))`` per example (Kingma & Welling, 2014, appendix B).
 
-    Formula: ``0.5 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)``.
+    Formula::
+
+        0.5 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)
+
+    .. math::
+
+        \mathrm{KL}\big(\mathcal{N}(\mu, \operatorname{diag}\sigma^2) \,\|\, \mathcal{N}(0, I)\big)
+        = \frac{1}{2} \sum_{j} \big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2\big)
     """
     return 0.5 * tf.reduce_sum(tf.square(z_mean) + tf.exp(z_log_var) - 1.0 - z_log_var, axis=-1)
 

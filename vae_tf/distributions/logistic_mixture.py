@@ -76,7 +76,7 @@ class MixtureWeights:
 
 
 class DiscretizedLogisticMixture(MixtureWeights, LocationScale, DiscretizedDistribution):
-    """A mixture of ``K`` logistics integrated over the ``L`` bins of ``k / (L - 1)`` (PixelCNN++).
+    r"""A mixture of ``K`` logistics integrated over the ``L`` bins of ``k / (L - 1)`` (PixelCNN++).
 
     Mathematical details: with mixture weights ``pi = softmax(logits)`` over the
     last axis and ``P_i(k)`` the mass of ``Logistic(loc_i, scale_i)`` on bin ``k``
@@ -84,6 +84,12 @@ class DiscretizedLogisticMixture(MixtureWeights, LocationScale, DiscretizedDistr
 
         P(k) = sum_i pi_i P_i(k),
         log P(k) = logsumexp_i [log_softmax(logits)_i + log P_i(k)]
+
+    .. math::
+
+        P(k) = \sum_{i=1}^{K} \pi_i P_i(k), \qquad
+        P_i(k) = \operatorname{sigmoid}\Big(\frac{(k + \tfrac12) h - \mu_i}{s_i}\Big)
+        - \operatorname{sigmoid}\Big(\frac{(k - \tfrac12) h - \mu_i}{s_i}\Big)
 
     as in Salimans et al. (2017), PixelCNN++, for one channel per pixel.
     ``mean() = sum_i pi_i h sum_{j=1}^{L-1} sigmoid((loc_i - (j - 1/2) h) / scale_i)``;

@@ -1,9 +1,13 @@
-"""Bits per dimension of the integer image: one scale on which every likelihood can be ranked.
+r"""Bits per dimension of the integer image: one scale on which every likelihood can be ranked.
 
 An image of ``D`` pixels with ``L`` grey levels ``k_d = 0..L-1`` has a probability
-``P(k)``; its cost in bits per dimension is
+``P(k)``; its cost in bits per dimension is::
 
-    bits/dim = -log2 P(k) / D = -log P(k) / (D ln 2),
+    bits/dim = -log2 P(k) / D = -log P(k) / (D ln 2)
+
+.. math::
+
+    \text{bits/dim} = -\frac{\log_2 P(k)}{D} = -\frac{\ln P(k)}{D \ln 2}
 
 never negative, at most ``log2 L`` for the uniform model. How a VAE gets ``log P(k)``
 (Theis, van den Oord & Bethge, 2016):
@@ -11,9 +15,14 @@ never negative, at most ``log2 L`` for the uniform model. How a VAE gets ``log P
 * **exactly**, up to the IWAE estimate of the marginal, for decoders that are distributions over
   the levels (the discretized layers, on ``x = k / (L - 1)``) and for a Bernoulli on binary data;
 * **as a lower bound** for a continuous density ``p`` on ``[0, 1]^D`` (Gaussian, continuous
-  Bernoulli). Bin ``k`` is the cube ``[k/L, (k+1)/L)^D`` of volume ``L^-D``, so by Jensen
+  Bernoulli). Bin ``k`` is the cube ``[k/L, (k+1)/L)^D`` of volume ``L^-D``, so by Jensen::
 
-      log P(k) = log E_u[p((k + u) / L)] - D log L >= E_u[log p((k + u) / L)] - D log L,
+      log P(k) = log E_u[p((k + u) / L)] - D log L >= E_u[log p((k + u) / L)] - D log L
+
+  .. math::
+
+      \log P(k) = \log \mathbb{E}_u\Big[p\Big(\frac{k + u}{L}\Big)\Big] - D \log L
+      \;\ge\; \mathbb{E}_u\Big[\log p\Big(\frac{k + u}{L}\Big)\Big] - D \log L,
 
   ``u ~ U[0, 1)^D``, estimated on one fixed dequantized draw per image. A model trained on the raw
   grey values is scored in the same way, so a density that spiked on the grey levels pays for it.

@@ -23,9 +23,16 @@ tfd = tfp.distributions
 
 
 def bounded_scale(log_scale, min_scale):
-    """A standard deviation that stays above ``min_scale``, smoothly.
+    r"""A standard deviation that stays above ``min_scale``, smoothly.
 
-    Formula: ``sigma = min_scale * exp(softplus(log_scale - log(min_scale)))``,
+    Formula::
+
+        sigma = min_scale * exp(softplus(log_scale - log(min_scale)))
+
+    .. math::
+
+        \sigma = m \exp\big(\operatorname{softplus}(\log s - \log m)\big), \qquad m = \text{min\_scale},\ \log s = \text{log\_scale}
+
     i.e. ``log sigma = log m + softplus(log_scale - log m)``. It is
     ``exp(log_scale)`` when that is well above ``m``, never below ``m``, and its
     gradient never vanishes abruptly as a hard clip's would.

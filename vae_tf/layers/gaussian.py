@@ -96,9 +96,14 @@ class GaussianParameterLayer(DistributionLayer):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class IndependentNormal(GaussianParameterLayer):
-    """``p(x | h) = prod_d N(x_d; mu_d(h), sigma_d^2)`` over ``event_shape``.
+    r"""``p(x | h) = prod_d N(x_d; mu_d(h), sigma_d^2)`` over ``event_shape``, with::
 
-    ``-log p(x) = sum_d (x_d - mu_d)^2 / (2 sigma_d^2) + sum_d log sigma_d + (D/2) log 2 pi``.
+        -log p(x) = sum_d (x_d - mu_d)^2 / (2 sigma_d^2) + sum_d log sigma_d + (D/2) log 2 pi
+
+    .. math::
+
+        -\log p(x \mid h) = \sum_{d=1}^{D} \frac{(x_d - \mu_d(h))^2}{2\sigma_d^2} + \sum_{d=1}^{D} \log\sigma_d
+        + \frac{D}{2}\log 2\pi
 
     The arguments (``event_shape``, ``scale`` a float, ``"learned"`` or ``"per_pixel"``, ``min_scale``,
     ``project``) are :class:`~vae_tf.layers.gaussian.GaussianParameterLayer`'s; ``num_levels``, when given, is the
@@ -114,12 +119,17 @@ class IndependentNormal(GaussianParameterLayer):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class IndependentDiscretizedNormal(GaussianParameterLayer):
-    """``P(k | h) = prod_d DiscretizedNormal(k_d; mu_d(h), sigma_d, L)``: the Gaussian integrated over each bin.
+    r"""``P(k | h) = prod_d DiscretizedNormal(k_d; mu_d(h), sigma_d, L)``: the Gaussian integrated over each bin.
 
     With ``h_L = 1 / (L - 1)``, pixel value ``x_d = k_d h_L`` and ``Phi`` the
     standard normal CDF::
 
         P(x_d) = Phi((x_d + h_L/2 - mu_d) / sigma_d) - Phi((x_d - h_L/2 - mu_d) / sigma_d)
+
+    .. math::
+
+        P(x_d \mid h) = \Phi\Big(\frac{x_d + h_L/2 - \mu_d(h)}{\sigma_d}\Big)
+        - \Phi\Big(\frac{x_d - h_L/2 - \mu_d(h)}{\sigma_d}\Big), \qquad h_L = \frac{1}{L - 1}
 
     the two edge bins taking the tails to -inf and +inf. This is what "MSE
     with a sigma" (:class:`IndependentNormal`) becomes as a probability of
@@ -153,11 +163,19 @@ class IndependentDiscretizedNormal(GaussianParameterLayer):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class DiagonalGaussianPosterior(ProjectedLayer):
-    """The encoder's ``q(z | x) = N(z; mu(h), diag(sigma^2(h)))`` over ``latent_dim``.
+    r"""The encoder's ``q(z | x) = N(z; mu(h), diag(sigma^2(h)))`` over ``latent_dim``.
 
     A Dense layer maps features ``h`` to ``(mu, log sigma^2)``; the scale is
     kept above ``min_scale`` with :func:`bounded_scale`. Returns
-    ``Independent(Normal(mu, sigma), 1)``, which TFP's analytic KL handles.
+    ``Independent(Normal(mu, sigma), 1)``, which TFP's analytic KL handles: to the prior ``N(0, I)``
+    (:func:`vae_tf.distributions.diagonal_gaussian_kl`) it is::
+
+        KL = 0.5 * sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2)
+
+    .. math::
+
+        \mathrm{KL}\big(q(z \mid x) \,\|\, \mathcal{N}(0, I)\big)
+        = \frac{1}{2} \sum_{j=1}^{J} \big(\mu_j^2 + \sigma_j^2 - 1 - \log\sigma_j^2\big)
     """
 
     def __init__(self, latent_dim, min_scale=1e-4, project=True, **kwargs):

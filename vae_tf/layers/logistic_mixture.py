@@ -22,7 +22,7 @@ def couples_channels(event_shape, couple_channels=True):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class IndependentDiscretizedLogisticMixture(DistributionLayer):
-    """``P(k | h) = prod_d sum_i pi_di(h) DiscretizedLogistic(k_d; mu_di(h), s_di(h), L)`` (PixelCNN++).
+    r"""``P(k | h) = prod_d sum_i pi_di(h) DiscretizedLogistic(k_d; mu_di(h), s_di(h), L)`` (PixelCNN++).
 
     Every pixel gets a mixture of ``K = num_components`` logistics integrated
     over the bins of ``k / (L - 1)``, the edge bins taking the tails
@@ -30,6 +30,12 @@ class IndependentDiscretizedLogisticMixture(DistributionLayer):
 
         log P(x_d) = logsumexp_i [log_softmax(l_d)_i + log(sigmoid(b_di) - sigmoid(a_di))]
         a_di = (x_d - h_L/2 - mu_di) / s_di,   b_di = (x_d + h_L/2 - mu_di) / s_di
+
+    .. math::
+
+        P(x_d \mid h) = \sum_{i=1}^{K} \pi_{di} \big(\operatorname{sigmoid}(b_{di}) - \operatorname{sigmoid}(a_{di})\big),
+        \qquad a_{di}, b_{di} = \frac{x_d \mp h_L/2 - \mu_{di}}{s_{di}},
+        \qquad \pi_d = \operatorname{softmax}(l_d)
 
     computed without differences of probabilities (see
     ``vae_tf.distributions.discretized_logistic_log_mass``).
@@ -44,6 +50,11 @@ class IndependentDiscretizedLogisticMixture(DistributionLayer):
     in ``tfd.Independent`` over the ``H x W`` pixels)::
 
         P(r, g, b) = sum_i pi_i P(r | mu_Ri, s_Ri) P(g | mu_Gi + alpha_i r, s_Gi) P(b | mu_Bi + beta_i r + gamma_i g, s_Bi)
+
+    .. math::
+
+        P(r, g, b) = \sum_{i=1}^{K} \pi_i\, P(r \mid \mu_{Ri}, s_{Ri})\, P(g \mid \mu_{Gi} + \alpha_i r, s_{Gi})\,
+        P(b \mid \mu_{Bi} + \beta_i r + \gamma_i g, s_{Bi})
 
     ``10 K`` parameters per pixel, contiguous: ``K`` logits, ``3 K`` locations (R's ``K``,
     then G's, then B's), ``3 K`` raw log-scales (same order), ``3 K`` raw coefficients

@@ -31,10 +31,15 @@ class LogitLayer(DistributionLayer):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class IndependentBernoulli(LogitLayer):
-    """``p(x | h) = prod_d Bernoulli(x_d; sigmoid(l_d(h)))``, parameterised by logits.
+    r"""``p(x | h) = prod_d Bernoulli(x_d; sigmoid(l_d(h)))``, parameterised by logits::
 
-    ``-log p(x) = sum_d softplus(l_d) - x_d l_d``: binary cross-entropy summed
-    over pixels. Samples and the mean are float32.
+        -log p(x) = sum_d softplus(l_d) - x_d l_d
+
+    .. math::
+
+        -\log p(x \mid h) = \sum_{d=1}^{D} \big[\operatorname{softplus}(l_d(h)) - x_d\, l_d(h)\big]
+
+    binary cross-entropy summed over pixels. Samples and the mean are float32.
     """
 
     #: Binary pixels (grey values in [0, 1] train through BCE, but only binary images have a probability).
@@ -46,11 +51,18 @@ class IndependentBernoulli(LogitLayer):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class IndependentContinuousBernoulli(LogitLayer):
-    """``p(x | h) = prod_d CB(x_d; sigmoid(l_d(h)))`` on ``[0, 1]`` (Loaiza-Ganem & Cunningham, 2019).
+    r"""``p(x | h) = prod_d CB(x_d; sigmoid(l_d(h)))`` on ``[0, 1]`` (Loaiza-Ganem & Cunningham, 2019).
 
-    ``log CB(x; p) = x log p + (1 - x) log(1 - p) + log C(p)`` with the
-    normaliser ``C(p) = 2 artanh(1 - 2p) / (1 - 2p)`` (``C(1/2) = 2``): the
-    Bernoulli density made a proper density for grey values.
+    With the normaliser ``C(p) = 2 artanh(1 - 2p) / (1 - 2p)`` (``C(1/2) = 2``)::
+
+        log CB(x; p) = x log p + (1 - x) log(1 - p) + log C(p)
+
+    .. math::
+
+        \log \mathcal{CB}(x; p) = x \log p + (1 - x) \log(1 - p) + \log C(p),
+        \qquad C(p) = \frac{2\,\operatorname{artanh}(1 - 2p)}{1 - 2p}
+
+    the Bernoulli density made a proper density for grey values.
     """
 
     #: A density on [0, 1]; ``num_levels``, when given, is the ``L`` of the integer images it is scored against.
@@ -62,7 +74,7 @@ class IndependentContinuousBernoulli(LogitLayer):
 
 @keras.saving.register_keras_serializable(package="vae_tf")
 class IndependentCategorical(DistributionLayer):
-    """``P(k | h) = prod_d softmax(l_d(h))_{k_d}``: a free distribution over the ``L`` levels of every pixel.
+    r"""``P(k | h) = prod_d softmax(l_d(h))_{k_d}``: a free distribution over the ``L`` levels of every pixel.
 
     Why a factored parameterisation: a Dense map from ``F`` features straight
     to ``D L`` logits has ``F D L`` weights (40M for a 200-unit MLP on MNIST,
@@ -72,6 +84,13 @@ class IndependentCategorical(DistributionLayer):
     them into logits::
 
         l_dk = sum_j f_dj(h) W_jk + b_dk,      W: (r, L) shared,  b: (*event_shape, L) per pixel
+
+    .. math::
+
+        P(k_d \mid h) = \operatorname{softmax}(l_d)_{k_d}, \qquad
+        l_{dk} = \sum_{j=1}^{r} f_{dj}(h)\, W_{jk} + b_{dk}
+
+    with ``W`` of shape ``(r, L)``, shared, and ``b`` of shape ``(*event_shape, L)``, per pixel.
 
     ``b_d`` is each pixel's own level histogram (e.g. MNIST's always-black
     border); ``W`` is a learned basis of ``r`` level profiles, so each pixel's

@@ -1,7 +1,7 @@
-"""Every Python snippet of the README runs as written, each in a fresh process.
+"""Every Python snippet of the README and of the user guide runs as written, each in a fresh process.
 
 A snippet whose first line is ``# needs: ...`` (a TensorFlow Serving server, a cluster) is skipped
-with that reason. The README's data paths (``../shared/data/``) are read from the directory of
+with that reason. The pages' data paths (``../shared/data/``) are read from the directory of
 ``$VAE_TF_MNIST``, as ``.ci/run`` sets it; without it the snippets that read those files are skipped.
 """
 
@@ -15,23 +15,30 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+GUIDE = sorted((ROOT / "docs" / "guide").glob("*.md"))
 SHARED_DATA = "../shared/data/"
 
 
-def snippets():
-    text = README.read_text()
+def snippets(page):
+    """The ```` ```python ```` blocks of a Markdown page, each with the line it starts on."""
+    text = page.read_text()
     found = []
     for match in re.finditer(r"^```python\n(.*?)^```", text, flags=re.S | re.M):
         line = text[:match.start()].count("\n") + 1
-        found.append(pytest.param(match.group(1), id=f"README line {line}"))
+        found.append(pytest.param(match.group(1), id=f"{page.relative_to(ROOT)} line {line}"))
     return found
 
 
 def test_the_readme_has_snippets():
-    assert len(snippets()) >= 6
+    assert len(snippets(README)) >= 1
 
 
-@pytest.mark.parametrize("code", snippets())
+def test_the_user_guide_has_snippets():
+    assert GUIDE, "docs/guide/*.md: none found"
+    assert len([s for page in GUIDE for s in snippets(page)]) >= 6
+
+
+@pytest.mark.parametrize("code", [s for page in [README, *GUIDE] for s in snippets(page)])
 def test_snippet_runs_in_a_fresh_process(code, tmp_path):
     first = code.splitlines()[0]
     if first.startswith("# needs:"):
