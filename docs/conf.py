@@ -55,9 +55,12 @@ myst_heading_anchors = 3
 nb_execution_mode = "off"           # tests/test_notebooks.py executes them; the pages show the stored outputs
 nb_merge_streams = True
 
+smartquotes_action = "qe"   # quotes and ellipses; "--out" stays two hyphens, not a dash
+highlight_language = "text"   # a docstring's plain-text formula is no Python
 html_theme = "furo"
 html_title = "vae-tf"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]   # a wider content column (see the file)
 html_show_sourcelink = False
 
 
@@ -133,7 +136,18 @@ def plain_formula_shown_as_math(app, what, name, obj, options, lines):
         i += 1
 
 
+def signature_of_init(app, what, name, obj, options, signature, return_annotation):
+    """Keras layers and models define ``__new__(cls, *args, **kwargs)``, which autodoc would show as the class's
+    signature; the arguments a user passes are ``__init__``'s."""
+    init_module = getattr(getattr(obj, "__init__", None), "__module__", "") or ""
+    if what in ("class", "exception") and signature == "(*args, **kwargs)" and init_module.split(".")[0] in OURS:
+        parameters = list(inspect.signature(obj.__init__).parameters.values())[1:]
+        return str(inspect.Signature(parameters)), return_annotation
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-process-signature", signature_of_init)
     app.connect("autodoc-process-docstring", plain_formula_shown_as_math)
     app.connect("autodoc-skip-member", skip_members_of_other_libraries)
     app.add_directive("public-constants", PublicConstants)

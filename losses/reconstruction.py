@@ -74,11 +74,10 @@ class ScaledMSE(DistributionLoss):
 
     .. math::
 
-        \ell(x, \mu) = \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma^2}
-        \qquad \text{(include\_constant=False)}
-
-        \ell(x, \mu) = \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma^2} + D\log\sigma + \frac{D}{2}\log 2\pi
-        \qquad \text{(include\_constant=True)}
+        \ell(x, \mu) &= \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma^2}
+        \qquad \text{(include_constant=False)} \\
+        \ell(x, \mu) &= \sum_{d=1}^{D} \frac{(x_d - \mu_d)^2}{2\sigma^2} + D\log\sigma + \frac{D}{2}\log 2\pi
+        \qquad \text{(include_constant=True)}
 
     With the constant it equals ``-log N(x; mu, sigma^2 I)`` exactly; without it
     the gradient is the same. Its gradient in ``mu`` is ``(mu - x) / sigma^2``.

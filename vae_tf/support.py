@@ -5,6 +5,8 @@ instead of testing class names: the input checks (which pixels are valid), bits/
 dequantized bound, or none), the SavedModel's in-graph checks and the bits-back codec (which
 needs probabilities of integer levels).
 
+The kinds::
+
     kind            values                           gives                       layers
     BINARY          {0, 1}                           P of binary images, exact   IndependentBernoulli
     LEVELS          k / (L - 1), k = 0..L-1          P of L-level images, exact  the discretized layers

@@ -5,6 +5,8 @@ axis, ``(N, H, W, C)`` (``C = 1``, or 3 for colour images); ``ImageData.num_leve
 images, 17 for the digits' 0..16, 2 for binary images) and :func:`grey_levels` recovers ``k`` exactly. ``L`` goes on
 from here to the decoder layer and its support: the package's one number of levels.
 
+Its modules::
+
     levels        the grid k / (L - 1) and its one check; one fixed draw: dequantize_static, binarize_static
     sources       where the arrays come from: --data file or folder, $VAE_TF_DATA_DIR, keras.datasets, the digits
     image_folder  a folder of PNG / JPEG / WebP / BMP images as uint8 arrays, split (read with Pillow)

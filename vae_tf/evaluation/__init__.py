@@ -1,5 +1,7 @@
 """How a trained model is scored: one path from images to numbers, used by every caller.
 
+Its modules::
+
     estimators     elbo (one latent sample), iwae_log_likelihood (the importance-weighted estimate, large k)
     bits_per_dim   log P of the integer image and bits/dim: exact, or the dequantized bound for a density
     scores         held_out_metrics (ELBO, IWAE, bits/dim, MSE, KL, active units), the optimal-sigma score

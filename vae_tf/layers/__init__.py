@@ -7,6 +7,8 @@ Continuous densities: ``IndependentNormal``, ``IndependentContinuousBernoulli``;
 The encoder's posterior: ``DiagonalGaussianPosterior``. Every likelihood layer declares its ``support``
 (:mod:`vae_tf.support`), with the ``num_levels`` it was built with.
 
+Its modules::
+
     base              the shared plumbing: features, projection, reshape, support; sigma kept above a floor
     gaussian          IndependentNormal, IndependentDiscretizedNormal, DiagonalGaussianPosterior
     logits            IndependentBernoulli, IndependentContinuousBernoulli, IndependentCategorical

@@ -31,7 +31,8 @@ def bounded_scale(log_scale, min_scale):
 
     .. math::
 
-        \sigma = m \exp\big(\operatorname{softplus}(\log s - \log m)\big), \qquad m = \text{min\_scale},\ \log s = \text{log\_scale}
+        \sigma = m \exp\big(\operatorname{softplus}(\log s - \log m)\big),
+        \qquad m = \text{min_scale},\ \log s = \text{log_scale}
 
     i.e. ``log sigma = log m + softplus(log_scale - log m)``. It is
     ``exp(log_scale)`` when that is well above ``m``, never below ``m``, and its

@@ -33,7 +33,8 @@ class IndependentDiscretizedLogisticMixture(DistributionLayer):
 
     .. math::
 
-        P(x_d \mid h) = \sum_{i=1}^{K} \pi_{di} \big(\operatorname{sigmoid}(b_{di}) - \operatorname{sigmoid}(a_{di})\big),
+        P(x_d \mid h) = \sum_{i=1}^{K} \pi_{di}
+        \big(\operatorname{sigmoid}(b_{di}) - \operatorname{sigmoid}(a_{di})\big),
         \qquad a_{di}, b_{di} = \frac{x_d \mp h_L/2 - \mu_{di}}{s_{di}},
         \qquad \pi_d = \operatorname{softmax}(l_d)
 

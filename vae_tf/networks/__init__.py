@@ -4,6 +4,8 @@ An encoder maps ``x`` to ``q(z | x)`` (a TFP distribution); a decoder maps ``z``
 layer turns into ``p(x | z)`` (the MLP), or to ``(H, W, params_per_pixel)`` parameters for a likelihood layer built
 with ``project=False`` (conv, resnet).
 
+Its modules::
+
     architectures  GaussianEncoder; mlp_*, conv_*, resnet_* encoders and decoders; ResidualBlock
     selection      choose_network ("auto" -> mlp or resnet), build_networks, params_per_pixel, describe_network
     precision      choose_precision, set_network_precision: bfloat16 networks where the CPU has it natively
