@@ -17,7 +17,7 @@ must draw different noise (the seed is folded with the replica id), and the
 mirrored seed state must advance once per step, identically on both replicas.
 
 Logical devices can only be configured before TensorFlow starts, so all of
-this runs in one subprocess. A last test runs the README's
+this runs in one subprocess. A last test runs the user guide's
 ``MultiWorkerMirroredStrategy`` recipe as two local worker processes.
 """
 
@@ -132,7 +132,7 @@ def run_two_workers():
 
 
 def test_two_workers_with_tf_config_train_in_lockstep():
-    """The README's ``MultiWorkerMirroredStrategy`` recipe, as two local worker processes.
+    """The user guide's ``MultiWorkerMirroredStrategy`` recipe (scale-out), as two local worker processes.
 
     Runs once more if a worker fails: once in many runs on a loaded machine the
     pair did not complete (a port taken between picking and binding, or gRPC start-up).
