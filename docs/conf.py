@@ -72,7 +72,7 @@ def skip_members_of_other_libraries(app, what, name, obj, skip, options):
     and anything else whose code lives in another library: they are documented there."""
     code = getattr(obj, "fget", obj)
     module = getattr(code, "__module__", None)
-    if what in ("class", "exception") and module and not module.split(".")[0] in OURS:
+    if what in ("class", "exception") and module and module.split(".")[0] not in OURS:
         return True
     return None
 
@@ -130,7 +130,8 @@ def plain_formula_shown_as_math(app, what, name, obj, options, lines):
         end = i + 1
         while end < len(lines) and (not lines[end].strip() or len(lines[end]) - len(lines[end].lstrip()) > indent):
             end += 1
-        if end < len(lines) and lines[end].strip() == ".. math::" and len(lines[end]) - len(lines[end].lstrip()) == indent:
+        math_follows = end < len(lines) and lines[end].strip() == ".. math::"
+        if math_follows and len(lines[end]) - len(lines[end].lstrip()) == indent:
             stripped = line.rstrip()[:-2].rstrip()
             lines[i:end] = ([stripped + ":"] if stripped else []) + [""]
         i += 1

@@ -2,7 +2,8 @@
 
 ``import vae_tf`` imports TensorFlow, Keras and TensorFlow Probability and registers the package's Keras
 classes (so ``keras.saving.load_model`` finds them), as any Keras library does; it leaves the process's
-stderr, warnings and import system alone. Public API:
+stderr, warnings and import system alone. The public API is ``__all__``: the model :class:`~vae_tf.VAE`,
+:func:`~vae_tf.compare`, :func:`~vae_tf.export_saved_model`, the ``losses`` package, and the subpackages below.
 """
 
 import importlib.util
