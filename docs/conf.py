@@ -6,11 +6,14 @@ Offline by construction: no intersphinx, the theme's and MathJax's assets come f
 
 import importlib
 import inspect
+import re
 import sys
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.errors import PycodeError
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.transforms import SphinxTransform
 from sphinx.util.docutils import SphinxDirective
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +58,6 @@ myst_heading_anchors = 3
 nb_execution_mode = "off"           # tests/test_notebooks.py executes them; the pages show the stored outputs
 nb_merge_streams = True
 
-smartquotes_action = "qe"   # quotes and ellipses; "--out" stays two hyphens, not a dash
 highlight_language = "text"   # a docstring's plain-text formula is no Python
 html_theme = "furo"
 html_title = "vae-tf"
@@ -147,7 +149,34 @@ def signature_of_init(app, what, name, obj, options, signature, return_annotatio
     return None
 
 
+OPTION = re.compile(r"((?<![\w-])--[a-z][a-z0-9-]*)")
+
+
+class OptionsAsCode(SphinxTransform):
+    """A command-line option in running text (the CLI reference's help strings: "overrides --dataset") becomes code,
+    so that smart quotes, which run next, do not turn its two hyphens into a dash."""
+
+    default_priority = 700   # docutils' SmartQuotes runs at 750
+
+    def apply(self):
+        skip = (nodes.literal, nodes.FixedTextElement, nodes.math, nodes.raw, nodes.comment)
+        for text in list(self.document.findall(nodes.Text)):
+            parent = text.parent
+            if parent is None or any(isinstance(node, skip) for node in _ancestors(text)):
+                continue
+            parts = [part for part in OPTION.split(text.astext()) if part]
+            if len(parts) > 1 or (parts and OPTION.fullmatch(parts[0])):
+                parent.replace(text, [nodes.literal(p, p) if OPTION.fullmatch(p) else nodes.Text(p) for p in parts])
+
+
+def _ancestors(node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
 def setup(app):
+    app.add_transform(OptionsAsCode)
     app.connect("autodoc-process-signature", signature_of_init)
     app.connect("autodoc-process-docstring", plain_formula_shown_as_math)
     app.connect("autodoc-skip-member", skip_members_of_other_libraries)
