@@ -142,11 +142,13 @@ def run_dataset(name, args):
         ("model -ELBO", elbo, "one latent sample per image"),
         (f"model IWAE (k={args.k})", iwae, ""),
     ] + [(r["name"], r["bits_per_dim"], f"{r['seconds']:.1f} s" + (
-        f", first {r['images_coded']} of {len(test)} images" if r["images_coded"] < len(test) else ""))
+        f", first {r['images_coded']} of {len(test)} images" if r["images_coded"] < len(test) else "")
+          + (f"; n/a: {r['no_bits_reason']}" if r.get("no_bits_reason") else ""))
          for r in references]
     print(f"\n| {name} | bits/dim | vs LZMA | notes |\n|---|---:|---:|---|")
     for label, rate, note in rows:
-        print(f"| {label} | {rate:.4f} | {rate / lzma_rate:.3f} | {note} |")
+        numbers = "n/a | n/a" if rate is None else f"{rate:.4f} | {rate / lzma_rate:.3f}"
+        print(f"| {label} | {numbers} | {note} |")
     verdict = "smaller" if stats.bits_per_dim < lzma_rate else "larger"
     print(f"\nThe VAE's file is {verdict} than LZMA's: {stats.bits_per_dim:.4f} vs {lzma_rate:.4f} bits/dim; "
           f"file - (-ELBO) = {stats.bits_per_dim - elbo:+.4f} bits/dim; "
