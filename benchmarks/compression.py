@@ -88,7 +88,7 @@ def run_dataset(name, args):
 
     import vae_tf
     from vae_tf.comparison.references import reference_rows
-    from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats, decompress
+    from vae_tf.compression import DEFAULT_LATENT_BITS, compress_with_stats, decompress, default_batch_size
     from vae_tf.data import load_arrays, num_levels_of
 
     arrays, source = load_arrays(name)  # the images as the dataset stores them (digits: levels 0..16)
@@ -123,7 +123,7 @@ def run_dataset(name, args):
     iwae = bits_per_dim(model.iwae_log_likelihood(x, k=args.k), num_dims)
 
     latent_bits = args.latent_bits or DEFAULT_LATENT_BITS
-    batch_size = args.batch_size or DEFAULT_BATCH_SIZE
+    batch_size = args.batch_size or default_batch_size(model)
     data, stats = compress_with_stats(model, test, latent_bits=latent_bits, batch_size=batch_size)
     start = time.perf_counter()
     back = decompress(model, data)

@@ -118,11 +118,16 @@ def test_images_of_other_sizes_need_image_size_and_then_come_back_resized(tmp_pa
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and f"big.png' is 12x16" in err and "--image-size 7x9" in err, err
     assert not (tmp_path / "f.bb").exists()
-    assert cli.main(args + ["--image-size", "7x9"]) == 0
+    assert cli.main(args + ["--image-size", "7x9", "--compare-iwae", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "resized to 7x9 where they were not" in printed and "on 6 images" in printed
+    iwae = printed.split("model IWAE (k=2)")[1].split()[0]
     header = read_header((tmp_path / "f.bb").read_bytes())
     assert header.image_size == [7, 9] and header.files[0] == ["big.png", 12, 16, "L"]  # the size as stored
-    assert cli.main(["decompress", str(tmp_path / "m.keras"), str(tmp_path / "f.bb"), str(tmp_path / "out")]) == 0
-    assert "resized to 7x9" in capsys.readouterr().out
+    assert cli.main(["decompress", str(tmp_path / "m.keras"), str(tmp_path / "f.bb"), str(tmp_path / "out"),
+                     "--compare-iwae", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "resized to 7x9" in printed and printed.split("model IWAE (k=2)")[1].split()[0] == iwae
     with Image.open(folder / "big.png") as original, Image.open(tmp_path / "out" / "big.png") as back:
         np.testing.assert_array_equal(np.asarray(back), np.asarray(original.resize((9, 7), Image.Resampling.LANCZOS)))
     with Image.open(folder / "g0.png") as original, Image.open(tmp_path / "out" / "g0.png") as back:
@@ -164,6 +169,15 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
         ["decompress", str(tmp_path / "other.keras"), str(packed), str(tmp_path / "o2")], capsys)
     assert "compressed whole" in _one_line_error(["compress", m, str(folder), str(tmp_path / "k.bb"), "--key", "x"],
                                                  capsys)
+    (folder / "sub" / "broken.png").write_bytes((folder / "g0.png").read_bytes()[:40])
+    assert "Cannot read the image" in _one_line_error(["compress", m, str(folder), str(tmp_path / "b.bb")], capsys)
+    assert cli.main(["compress", m, str(folder), str(tmp_path / "b.bb"), "--skip-bad-files"]) == 0
+    assert "5 images of 7x9x1; skipped 1 unreadable (first: 'sub/broken.png')" in capsys.readouterr().out
+    (tmp_path / "b.bb").unlink()
+    np.savez(tmp_path / "a.npz", x_test=np.zeros((2, HEIGHT, WIDTH, 1), np.uint8))
+    assert "apply to a folder of images, not to the file" in _one_line_error(
+        ["compress", m, str(tmp_path / "a.npz"), str(tmp_path / "n.bb"), "--image-size", "7x9"], capsys)
+    (tmp_path / "a.npz").unlink()
     colour = _colour_folder(tmp_path / "colour")
     assert "is a colour image but the model codes grey images" in _one_line_error(
         ["compress", m, str(colour), str(tmp_path / "c.bb")], capsys)

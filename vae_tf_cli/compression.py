@@ -99,9 +99,10 @@ def _folder_to_code(args, model):
     folder = folder_images(args.images, model.event_shape, image_size=args.image_size,
                            skip_bad_files=args.skip_bad_files)
     h, w, c = folder.shape
+    first_skipped = os.path.relpath(folder.skipped[0][0], args.images) if folder.skipped else None
     notes = [f"resized to {h}x{w} where they were not" if folder.image_size else None,
              f"{folder.modes.count('L')} grey ones as RGB" if c == 3 and "L" in folder.modes else None,
-             f"skipped {len(folder.skipped)} unreadable (first: {folder.skipped[0][0]!r})" if folder.skipped else None]
+             f"skipped {len(folder.skipped)} unreadable (first: {first_skipped!r})" if folder.skipped else None]
     described = f"{len(folder)} images of {h}x{w}x{c}" + "".join(f"; {n}" for n in notes if n)
     return folder, described
 
