@@ -88,7 +88,7 @@ def run_dataset(name, args):
 
     import vae_tf
     from vae_tf.comparison.references import reference_rows
-    from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats, decompress
+    from vae_tf.compression import DEFAULT_LATENT_BITS, compress_with_stats, decompress, default_batch_size
     from vae_tf.data import load_arrays, num_levels_of
 
     arrays, source = load_arrays(name)  # the images as the dataset stores them (digits: levels 0..16)
@@ -123,7 +123,7 @@ def run_dataset(name, args):
     iwae = bits_per_dim(model.iwae_log_likelihood(x, k=args.k), num_dims)
 
     latent_bits = args.latent_bits or DEFAULT_LATENT_BITS
-    batch_size = args.batch_size or DEFAULT_BATCH_SIZE
+    batch_size = args.batch_size or default_batch_size(model)
     data, stats = compress_with_stats(model, test, latent_bits=latent_bits, batch_size=batch_size)
     start = time.perf_counter()
     back = decompress(model, data)
@@ -142,11 +142,13 @@ def run_dataset(name, args):
         ("model -ELBO", elbo, "one latent sample per image"),
         (f"model IWAE (k={args.k})", iwae, ""),
     ] + [(r["name"], r["bits_per_dim"], f"{r['seconds']:.1f} s" + (
-        f", first {r['images_coded']} of {len(test)} images" if r["images_coded"] < len(test) else ""))
+        f", first {r['images_coded']} of {len(test)} images" if r["images_coded"] < len(test) else "")
+          + (f"; n/a: {r['no_bits_reason']}" if r.get("no_bits_reason") else ""))
          for r in references]
     print(f"\n| {name} | bits/dim | vs LZMA | notes |\n|---|---:|---:|---|")
     for label, rate, note in rows:
-        print(f"| {label} | {rate:.4f} | {rate / lzma_rate:.3f} | {note} |")
+        numbers = "n/a | n/a" if rate is None else f"{rate:.4f} | {rate / lzma_rate:.3f}"
+        print(f"| {label} | {numbers} | {note} |")
     verdict = "smaller" if stats.bits_per_dim < lzma_rate else "larger"
     print(f"\nThe VAE's file is {verdict} than LZMA's: {stats.bits_per_dim:.4f} vs {lzma_rate:.4f} bits/dim; "
           f"file - (-ELBO) = {stats.bits_per_dim - elbo:+.4f} bits/dim; "

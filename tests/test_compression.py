@@ -201,12 +201,25 @@ def test_coupled_channels_are_coded_r_then_g_then_b_exactly():
     assert compress_with_stats(independent, images, batch_size=4)[1].pixel_bits != pytest.approx(stats.pixel_bits)
 
 
-def test_a_format_1_file_is_one_clear_error(bernoulli_digits):
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_older_format_is_one_clear_error(bernoulli_digits, version):
     model, test = bernoulli_digits
     data = bytearray(compress(model, test[:5]))
-    data[8:10] = (1).to_bytes(2, "little")
-    with pytest.raises(CompressedFileError, match="format version 1.*older vae-tf"):
+    data[8:10] = (version).to_bytes(2, "little")
+    with pytest.raises(CompressedFileError, match=f"format version {version}; this vae-tf reads version 3.*older"):
         decompress(model, bytes(data))
+
+
+def test_the_default_batch_keeps_a_batch_of_level_tables_small():
+    from vae_tf.compression import default_batch_size
+
+    def model(event):
+        return vae_tf.VAE(vae_tf.networks.mlp_encoder(2, hidden=(4,)), vae_tf.networks.mlp_decoder(hidden=(4,)),
+                          vae_tf.layers.IndependentDiscretizedNormal(event, scale="learned"))
+
+    # min(100, 2^25 // (D * 256)): MNIST keeps 100 images a batch, CIFAR-10 42, 64x64 RGB photos 10.
+    assert [default_batch_size(model(e)) for e in [(28, 28, 1), (32, 32, 3), (64, 64, 3), (512, 512, 3)]] == \
+        [100, 42, 10, 1]
 
 
 def test_file_size_is_the_coded_information_plus_the_stated_overhead(bernoulli_digits):

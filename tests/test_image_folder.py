@@ -288,16 +288,60 @@ def test_read_npz_names_the_wrong_kind_instead_of_numpys_pickle_advice(tmp_path)
         load_dataset(path=tmp_path / "x.png")
 
 
-def test_compress_reads_the_test_split_of_a_folder(grey_folder, capsys):
-    from vae_tf_cli.compression import load_images
-    from vae_tf.errors import BadImagesError
+def test_the_codec_reads_every_image_of_a_folder_with_its_name_size_and_mode(tmp_path):
+    from vae_tf.data import folder_images
 
-    name, images = load_images(str(grey_folder))
-    assert name == "x_test"
-    np.testing.assert_array_equal(images, read_image_folder(grey_folder).x_test)
-    assert "27 train, 3 test images" in capsys.readouterr().out
-    assert load_images(str(grey_folder), key="x_train")[1].shape == (27, 8, 8, 1)
-    with pytest.raises(BadImagesError, match="x_test or x_train"):
-        load_images(str(grey_folder), key="images")
-    with pytest.raises(BadImagesError, match="is a PNG image, not a .npz of images"):
-        load_images(str(grey_folder / "g00.png"))
+    _write(tmp_path / "b" / "c.png", _random(1, (6, 5, 3)))
+    _write(tmp_path / "a.jpg", _random(2, (6, 5)))  # grey JPEG: read as RGB for a colour model, its mode kept
+    _write(tmp_path / "b" / "a.png", _random(3, (6, 5, 4)))  # RGBA: alpha dropped, as the loader does
+    _write(tmp_path / "b" / "p.png", _random(4, (6, 5)) % 8, mode="L")
+    Image.open(tmp_path / "b" / "p.png").convert("P").save(tmp_path / "b" / "p.png")  # a palette image
+    folder = folder_images(tmp_path, (6, 5, 3))
+    assert folder.names == ["a.jpg", "b/a.png", "b/c.png", "b/p.png"]  # every file, no split, sorted by path
+    assert folder.sizes == [(6, 5)] * 4 and folder.modes == ["L", "RGB", "RGB", "RGB"]
+    pixels = folder.read(0, 4)
+    assert pixels.shape == (4, 6, 5, 3) and pixels.dtype == np.uint8
+    grey = np.asarray(Image.open(tmp_path / "a.jpg"))
+    assert all(np.array_equal(pixels[0, ..., c], grey) for c in range(3))
+    np.testing.assert_array_equal(pixels[1], np.asarray(Image.open(tmp_path / "b" / "a.png").convert("RGB")))
+    np.testing.assert_array_equal(folder.read(2, 3)[0], np.asarray(Image.open(tmp_path / "b" / "c.png")))
+    assert folder.max_level == int(pixels.max())
+    with pytest.raises(BadDatasetFileError, match=r"is a colour image but the model codes grey images \(6x5x1\)"):
+        folder_images(tmp_path, (6, 5, 1))
+    with pytest.raises(BadDatasetFileError, match=r"a.jpg' is 6x5 .* codes 4x4 images: pass --image-size 4x4"):
+        folder_images(tmp_path, (4, 4, 3))
+    with pytest.raises(BadDatasetFileError, match="--image-size 3x3 is not the size the model codes, 4x4"):
+        folder_images(tmp_path, (4, 4, 3), image_size=(3, 3))
+    resized = folder_images(tmp_path, (4, 4, 3), image_size=(4, 4))
+    assert resized.sizes == [(6, 5)] * 4 and resized.image_size == (4, 4)  # the sizes as stored
+    np.testing.assert_array_equal(resized.read(2, 3)[0], np.asarray(
+        Image.open(tmp_path / "b" / "c.png").resize((4, 4), Image.Resampling.LANCZOS)))
+
+
+def test_png_names_change_the_extension_and_never_collide_or_leave_the_folder():
+    from vae_tf.data.image_folder import png_names
+
+    assert png_names(["a/b.jpg", "a/b.png", "c.JPEG", "c.jpg", "d.PNG", "e.webp"]) == \
+        ["a/b.jpg.png", "a/b.png", "c.png", "c.jpg.png", "d.png", "e.png"]
+    for bad in ("../x.png", "/etc/x.png", "a//b.png", "a/./b.png"):
+        with pytest.raises(BadDatasetFileError, match="outside the folder"):
+            png_names([bad])
+
+
+def test_png_folder_appears_whole_or_not_at_all(tmp_path):
+    from vae_tf.data.image_folder import png_folder
+
+    pixels = _random(5, (3, 4, 3))
+    with png_folder(tmp_path / "out") as write:
+        write("x/y.png", pixels, "RGB")
+        write("g.png", pixels[..., :1], "L")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "x" / "y.png")), pixels)
+    assert Image.open(tmp_path / "out" / "g.png").mode == "L"
+    with pytest.raises(BadDatasetFileError, match="exists and is not empty"):
+        with png_folder(tmp_path / "out"):
+            pass
+    with pytest.raises(RuntimeError):
+        with png_folder(tmp_path / "failed") as write:
+            write("a.png", pixels, "RGB")
+            raise RuntimeError("decoding failed")
+    assert sorted(os.listdir(tmp_path)) == ["out"]  # no partial folder, no staging folder left

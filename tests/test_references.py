@@ -159,3 +159,62 @@ def test_image_codecs_can_be_chosen_and_bad_shapes_or_names_are_refused():
     assert two_channels == list(STREAM_CODECS)  # the stream codecs take any shape
     with pytest.raises(ValueError, match="at least 1"):
         reference_rows(levels, max_images_per_codec=0)
+
+
+#: Every image shape the loaders give (grey and colour, binary and 8-bit), from 8x8 to 128x128, odd sizes included.
+LOADER_SIZES = [(8, 8), (9, 13), (31, 17), (64, 64), (127, 65), (128, 128)]
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("binary", [False, True], ids=["8-bit", "binary"])
+@pytest.mark.parametrize("size", LOADER_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_reference_is_a_number_that_decodes_exactly_or_na_with_a_reason(size, binary, channels):
+    # Two images: uniform noise (incompressible: it broke JPEG-LS' buffer, and OpenJPEG on 1-bit 64x64x3) and a
+    # smooth ramp. No exception, whatever the codec makes of them.
+    rng = np.random.default_rng(sum(size) + channels)
+    top = 2 if binary else 256
+    noise = rng.integers(0, top, size + (channels,))
+    ramp = (np.add.outer(np.arange(size[0]), np.arange(size[1]))[..., None] * top // sum(size)).repeat(channels, -1)
+    levels = np.stack([noise, ramp]).astype(np.uint8)
+    rows = {r["name"]: r for r in reference_rows(levels, levels, num_levels=top)}
+    assert list(rows) == [*STREAM_CODECS, *IMAGE_CODECS, MARGINALS]
+    for name, row in rows.items():
+        if row["bits_per_dim"] is None:
+            assert name in IMAGE_CODECS and row["bytes"] is None, row
+            assert row["no_bits_reason"].startswith(f"{name} failed on {size[0]}x{size[1]}x{channels} "
+                                                    f"{'binary' if binary else '8-bit'} images ("), row
+            continue
+        assert row["bits_per_dim"] > 0 and row["no_bits_reason"] is None, row
+        if name in IMAGE_CODECS:  # what was counted decodes back exactly
+            for image in levels:
+                back = decode_image(encode_image(image, name, binary=binary), name, channels)
+                assert np.array_equal(back, image), (name, size, binary, channels)
+    if not binary:  # 8-bit images: every codec codes them (JPEG-LS needed a bigger buffer for noise)
+        assert all(rows[c]["bits_per_dim"] is not None for c in IMAGE_CODECS), rows
+
+
+def test_a_codec_that_fails_is_a_row_without_bits_that_ranks_last(monkeypatch):
+    from vae_tf.comparison import references, report
+
+    real = references.encode_image
+
+    def encode(image, codec, binary=False):
+        if codec == "JPEG 2000 lossless":
+            raise RuntimeError("opj_encode or opj_write_tile failed | twice\nsecond line")
+        return real(image, codec, binary)
+
+    monkeypatch.setattr(references, "encode_image", encode)
+    levels = _test_images("binary", n=2)
+    rows = reference_rows(levels)
+    failed = next(r for r in rows if r["name"] == "JPEG 2000 lossless")
+    assert failed["bits_per_dim"] is None and failed["bits_per_dim_method"] is None and failed["bytes"] is None
+    assert failed["no_bits_reason"] == ("JPEG 2000 lossless failed on 12x12x1 binary images (RuntimeError: "
+                                        "opj_encode or opj_write_tile failed / twice second line)")
+    table = report.ranked(rows + [{"kind": "model", "table": "grey", "name": "m", "bits_per_dim": 9.0,
+                                      "bits_per_dim_method": "exact"}])
+    assert table[-1]["name"] == "JPEG 2000 lossless" and table[-1]["rank"] is None
+    assert [r["rank"] for r in table[:-1]] == list(range(1, len(table)))
+    cells = report.markdown_table(table).splitlines()[-1]
+    assert f"| n/a: {failed['no_bits_reason']} |" in cells and cells.count("|") == len(report.GREY_COLUMNS) + 1
+    assert "n/a: JPEG 2000 lossless failed" in report.text_tables(table)
+    assert "JPEG 2000" not in report.ranking_in_words(table, num_dims=144)

@@ -18,24 +18,28 @@ def add_compression_commands(subparsers):
     p.add_argument("model", type=keras_file, help="a .keras file saved from a vae_tf.VAE")
     p.add_argument("images", type=images_file_or_folder,
                    help="a .npz holding integer images (levels 0..L-1, e.g. uint8), or a folder of PNG/JPEG/WebP/BMP "
-                        "images: its test split, the images `vae-tf evaluate --data DIR` scores (--key x_train: "
-                        "its training split)")
+                        "images: every image in it and its subfolders, read a batch at a time; the file keeps each "
+                        "one's relative name, size and mode, and `decompress` writes the folder back as PNGs")
     p.add_argument("out", help="the compressed file to write (atomically)")
-    p.add_argument("--key", default=None,
-                   help="the array in IMAGES (default: x_test, or the only array); for a folder x_test or x_train")
+    p.add_argument("--key", default=None, help="the array in a .npz IMAGES (default: x_test, or the only array)")
     add_image_folder_options(p)
     p.add_argument("--latent-bits", type=positive_int, default=None,
                    help="bins of equal prior mass per latent unit, as a power of 2 (default 10)")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="images per network pass (default 100)")
+    p.add_argument("--batch-size", type=positive_int, default=None,
+                   help="images per network pass (default: 100, fewer for large images so that a batch's level "
+                        "tables stay small)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the initial random bits on the stack")
     _add_k(p)
     p.set_defaults(func=run_compress_command)
 
     p = subparsers.add_parser("decompress", help="restore the images from a file written by `vae-tf compress`",
-                              description="Decodes with the same model and writes the identical array into a .npz.")
+                              description="Decodes with the same model and writes the identical array into a .npz, "
+                                          "or a compressed folder back as a folder of PNGs.")
     p.add_argument("model", type=keras_file, help="the .keras file the images were compressed with")
     p.add_argument("compressed", type=existing_file, help="a file written by `vae-tf compress`")
-    p.add_argument("out", help="the .npz to write (atomically), under the array's original name")
+    p.add_argument("out", help="the .npz to write (atomically), under the array's original name; for a compressed "
+                               "folder, the folder (new or empty) to write its images to: lossless PNGs under their "
+                               "relative names with the extension changed to .png")
     _add_k(p)
     p.set_defaults(func=run_decompress_command)
 
@@ -55,31 +59,13 @@ def _check_removed_k(args):
                              f"to turn it on.")
 
 
-#: The arrays of a folder of images that ``compress`` can code: its split as ``vae_tf.data.load_dataset`` reads it.
-FOLDER_KEYS = ("x_test", "x_train")
-
-
-def load_images(path, key=None, image_size=None, skip_bad_files=False):
-    """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array.
-
-    From a folder of images (:func:`vae_tf.data.read_image_folder`, read with ``image_size`` and
-    ``skip_bad_files``): its test split ``x_test`` (the images ``vae-tf evaluate --data DIR``
-    scores), or with ``key="x_train"`` its training split; ``uint8 (N, H, W, C)``.
-    """
+def load_images(path, key=None):
+    """``(name, array)`` from a ``.npz``: ``key``, else ``x_test``, else its only array."""
     from vae_tf.errors import BadImagesError
     import numpy as np  # here, not at the top: the parser path stays standard library only
 
-    from vae_tf.data import load_arrays
     from vae_tf.data.sources import not_an_npz_message
 
-    if os.path.isdir(path) or image_size is not None or skip_bad_files:
-        # A folder is read, and folder-only options on a file refused, where every command's --data is.
-        key = key or "x_test"
-        if os.path.isdir(path) and key not in FOLDER_KEYS:
-            raise BadImagesError(f"A folder of images gives {' or '.join(FOLDER_KEYS)} (its test or training split), "
-                                 f"not --key {key!r}.")
-        arrays, _ = load_arrays(None, path, image_size=image_size, skip_bad_files=skip_bad_files, log=print)
-        return key, arrays[key]
     if not os.path.isfile(path):
         raise BadImagesError(f"Images file {path!r} does not exist.")
     try:
@@ -103,6 +89,24 @@ def load_images(path, key=None, image_size=None, skip_bad_files=False):
         raise BadImagesError(f"Cannot read {path!r} as a NumPy .npz ({type(err).__name__}: {err}).") from None
 
 
+def _folder_to_code(args, model):
+    """The folder's images for the model (``vae_tf.data.folder_images``), and one line saying what they are."""
+    from vae_tf.errors import BadImagesError
+    from vae_tf.data import folder_images
+
+    if args.key is not None:
+        raise BadImagesError(f"--key picks an array of a .npz; the folder {args.images!r} is compressed whole.")
+    folder = folder_images(args.images, model.event_shape, image_size=args.image_size,
+                           skip_bad_files=args.skip_bad_files)
+    h, w, c = folder.shape
+    first_skipped = os.path.relpath(folder.skipped[0][0], args.images) if folder.skipped else None
+    notes = [f"resized to {h}x{w} where they were not" if folder.image_size else None,
+             f"{folder.modes.count('L')} grey ones as RGB" if c == 3 and "L" in folder.modes else None,
+             f"skipped {len(folder.skipped)} unreadable (first: {first_skipped!r})" if folder.skipped else None]
+    described = f"{len(folder)} images of {h}x{w}x{c}" + "".join(f"; {n}" for n in notes if n)
+    return folder, described
+
+
 def write_output(path, write):
     """:func:`vae_tf.atomic_files.write_atomically`, with a one-line error when the directory does not exist."""
     from vae_tf.errors import UserInputError
@@ -114,16 +118,21 @@ def write_output(path, write):
     write_atomically(path, write)
 
 
-def _iwae_bits_per_dim(model, levels, num_levels, k):
-    """The model's IWAE bits/dim with ``k`` samples on integer images (the optional comparison)."""
+def _iwae_bits_per_dim(model, read, count, num_levels, k):
+    """The model's IWAE bits/dim with ``k`` samples on ``count`` integer images, ``read(start, stop)`` a batch at a
+    time (the optional comparison)."""
     import numpy as np
 
     from vae_tf.evaluation import iwae_log_likelihood, nats_to_bits_per_dim
 
-    x = (levels.astype(np.float32) / np.float32(num_levels - 1)).reshape((-1,) + tuple(model.event_shape))
     d = int(np.prod(model.event_shape))
-    print(f"Comparing with the model's IWAE bound (k={k}) on {len(x):,} images")
-    return float(nats_to_bits_per_dim(np.mean(iwae_log_likelihood(model, x, k=k, verbose=1)), d))
+    print(f"Comparing with the model's IWAE bound (k={k}) on {count:,} images")
+    total, step = 0.0, 100
+    for start in range(0, count, step):
+        levels = np.asarray(read(start, min(count, start + step)))
+        x = (levels.astype(np.float32) / np.float32(num_levels - 1)).reshape((-1,) + tuple(model.event_shape))
+        total += float(np.sum(iwae_log_likelihood(model, x, k=k, verbose=0)))
+    return float(nats_to_bits_per_dim(total / count, d))
 
 
 def _print_rates(stats, iwae, k):
@@ -137,23 +146,30 @@ def _print_rates(stats, iwae, k):
 
 def run_compress_command(args):
     from vae_tf.errors import BadImagesError, UserInputError
-    import numpy as np
 
-    from vae_tf.compression import DEFAULT_BATCH_SIZE, DEFAULT_LATENT_BITS, compress_with_stats
+    from vae_tf.compression import DEFAULT_LATENT_BITS, compress_with_stats
 
     _check_removed_k(args)
     latent_bits = DEFAULT_LATENT_BITS if args.latent_bits is None else args.latent_bits
-    batch_size = DEFAULT_BATCH_SIZE if args.batch_size is None else args.batch_size
     if not 1 <= latent_bits <= 16:
         raise UserInputError(f"--latent-bits must be in 1..16, got {latent_bits}.")
-    name, images = load_images(args.images, args.key, image_size=args.image_size, skip_bad_files=args.skip_bad_files)
-    model = load_vae(args.model)
-    print(f"Compressing {args.images}[{name!r}] {images.shape} {images.dtype} with {args.model}")
+    if os.path.isdir(args.images):
+        model = load_vae(args.model)  # first: the folder is read for the model's image shape
+        images, described = _folder_to_code(args, model)
+        name, where = None, args.images
+    else:
+        if args.image_size is not None or args.skip_bad_files:
+            raise UserInputError(f"--image-size and --skip-bad-files apply to a folder of images, not to the file "
+                                 f"{args.images!r}.")
+        name, images = load_images(args.images, args.key)
+        model = load_vae(args.model)
+        described, where = f"{images.shape} {images.dtype}", f"{args.images}[{name!r}]"
+    print(f"Compressing {where} ({described}) with {args.model}")
     try:
-        data, stats = compress_with_stats(model, images, latent_bits=latent_bits, batch_size=batch_size,
-                                          seed=args.seed, name=name, verbose=1)
+        data, stats = compress_with_stats(model, images, latent_bits=latent_bits, batch_size=args.batch_size,
+                                          seed=args.seed, name=name or "x_test", verbose=1)
     except BadImagesError as err:
-        raise BadImagesError(f"{args.images}[{name!r}]: {err}") from None
+        raise BadImagesError(f"{where}: {err}") from None
     write_output(args.out, lambda f: f.write(data))
     print(f"Wrote {args.out}: {stats.file_bytes} bytes for {stats.count} images ({stats.num_dims} values) in "
           f"{stats.seconds:.1f} s ({1000 * stats.seconds / stats.count:.2f} ms/image)")
@@ -162,8 +178,12 @@ def run_compress_command(args):
           + (f"; {stats.passes} passes (the first ones ran short of initial bits)" if stats.passes > 1 else ""))
     iwae = None
     if args.compare_iwae:
-        levels = np.asarray(images).reshape((stats.count,) + tuple(model.event_shape))
-        iwae = _iwae_bits_per_dim(model, levels, _num_levels(model), args.compare_iwae)
+        if name is None:
+            read = images.read
+        else:
+            levels = images.reshape((stats.count,) + tuple(model.event_shape))
+            read = lambda start, stop: levels[start:stop]  # noqa: E731
+        iwae = _iwae_bits_per_dim(model, read, stats.count, _num_levels(model), args.compare_iwae)
     _print_rates(stats, iwae, args.compare_iwae)
     return 0
 
@@ -178,24 +198,38 @@ def run_decompress_command(args):
     from vae_tf.errors import CompressedFileError
     import numpy as np
 
-    from vae_tf.compression import decompress_with_stats
+    from vae_tf.compression import decompress_folder, decompress_with_stats
+    from vae_tf.compression.file_format import unpack
+    from vae_tf.data.image_folder import check_output_folder, folder_images
 
     _check_removed_k(args)
     if not os.path.isfile(args.compressed):
         raise CompressedFileError(f"Compressed file {args.compressed!r} does not exist.")
     with open(args.compressed, "rb") as f:
         data = f.read()
-    from vae_tf.compression.file_format import unpack
-
-    header = unpack(data, repr(args.compressed))[0]  # a bad file fails here, before TensorFlow loads the model
-    model = load_vae(args.model)
-    images, stats = decompress_with_stats(model, data, verbose=1, source=repr(args.compressed))
-    write_output(args.out, lambda f: np.savez(f, **{header.name: images}))
-    print(f"Wrote {args.out}[{header.name!r}]: {images.shape} {images.dtype}, {header.count} images decoded in "
-          f"{stats.seconds:.1f} s ({1000 * stats.seconds / header.count:.2f} ms/image); checksums match")
+    source = repr(args.compressed)
+    header = unpack(data, source)[0]  # a bad file fails here, before TensorFlow loads the model
+    if header.files is not None:
+        if args.out.lower().endswith(".npz"):
+            raise CompressedFileError(f"{source} holds a folder of {header.count} images: give a folder to write "
+                                      f"them to as PNGs, not {args.out!r}.")
+        check_output_folder(args.out)  # as early: not after minutes of decoding
+        model = load_vae(args.model)
+        names, stats = decompress_folder(model, data, args.out, verbose=1, source=source)
+        resized = f", resized to {'x'.join(map(str, header.image_size))}" if header.image_size else ""
+        print(f"Wrote {args.out}: {len(names)} PNG images under their relative names{resized}, decoded in "
+              f"{stats.seconds:.1f} s ({1000 * stats.seconds / header.count:.2f} ms/image); checksums match")
+        read = folder_images(args.out, model.event_shape).read if args.compare_iwae else None
+    else:
+        model = load_vae(args.model)
+        images, stats = decompress_with_stats(model, data, verbose=1, source=source)
+        write_output(args.out, lambda f: np.savez(f, **{header.name: images}))
+        print(f"Wrote {args.out}[{header.name!r}]: {images.shape} {images.dtype}, {header.count} images decoded in "
+              f"{stats.seconds:.1f} s ({1000 * stats.seconds / header.count:.2f} ms/image); checksums match")
+        levels = images.reshape((header.count,) + tuple(header.event_shape))
+        read = lambda start, stop: levels[start:stop]  # noqa: E731
     iwae = None
     if args.compare_iwae:
-        levels = images.reshape((header.count,) + tuple(header.event_shape))
-        iwae = _iwae_bits_per_dim(model, levels, header.num_levels, args.compare_iwae)
+        iwae = _iwae_bits_per_dim(model, read, header.count, header.num_levels, args.compare_iwae)
     _print_rates(stats, iwae, args.compare_iwae)
     return 0

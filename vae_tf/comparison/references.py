@@ -25,6 +25,12 @@ the models are scored on, in bits per image value: ``bits/dim = 8 * bytes / (N *
   - ``JPEG-LS lossless`` (imagecodecs, CharLS): ``level=0`` (NEAR = 0: lossless); binary
     images as 8-bit levels 0 and 1 (JPEG-LS has no 1-bit samples).
 
+  A codec that cannot code the images gives its row no bits/dim, with the reason (``no_bits_reason``,
+  one phrase with the library's error): a reference never stops the comparison. OpenJPEG fails so on
+  near-random 1-bit images of 64x64x3 or 128x128 (binarized mid-grey photos): its estimate of a tile's
+  coded size is too small (openjpeg issue 1522). imagecodecs writes JPEG 2000 and JPEG-LS into a buffer
+  it sizes in advance, too small for incompressible 8-bit images, so they get ``2 * bytes + 4096``.
+
   All run on one thread, so their ``seconds`` compare. One file per 32x32 RGB image costs from
   ~0.25 ms (JPEG-LS) to a few ms (JPEG-XL, WebP) on a loaded 2-core machine;
   ``reference_rows(max_images_per_codec=n)`` codes only the first ``n`` images with each capped
@@ -139,14 +145,17 @@ def encode_image(image, codec, binary=False):
 
     pixels = image[..., 0] if image.shape[-1] == 1 else image  # grey as one 2-D plane
     bits = 1 if binary else None
+    # imagecodecs' own output buffer for these two is too small for incompressible images (CharLS:
+    # "destination buffer is too small"); a lossless file stays well below twice the raw bytes.
+    room = 2 * image.nbytes + 4096
     if codec == "JPEG-XL lossless":
         return imagecodecs.jpegxl_encode(pixels, lossless=True, effort=JPEGXL_EFFORT, bitspersample=bits,
                                           numthreads=1)
     if codec == "JPEG 2000 lossless":
         # reversible: the integer 5/3 wavelet (and integer colour transform), no quantization.
-        return imagecodecs.jpeg2k_encode(pixels, reversible=True, bitspersample=bits, numthreads=1)
+        return imagecodecs.jpeg2k_encode(pixels, reversible=True, bitspersample=bits, numthreads=1, out=room)
     if codec == "JPEG-LS lossless":
-        return imagecodecs.jpegls_encode(pixels, level=0)  # level = NEAR = 0: lossless
+        return imagecodecs.jpegls_encode(pixels, level=0, out=room)  # level = NEAR = 0: lossless
     raise ValueError(f"unknown image codec {codec!r}; one of {IMAGE_CODECS}.")
 
 
@@ -183,6 +192,14 @@ def image_file_bytes(levels, codec, binary=None):
     if binary is None:
         binary = int(images.max()) <= 1
     return sum(len(encode_image(image, codec, binary)) for image in images)
+
+
+def codec_failure(codec, images, binary, error):
+    """Why ``codec`` has no number, in one short phrase: what it failed on and the library's own words."""
+    _, height, width, channels = images.shape
+    words = " ".join(str(error).split()).replace("|", "/")[:120] or "no message"  # one line, safe in a table cell
+    return (f"{codec} failed on {height}x{width}x{channels} {'binary' if binary else '8-bit'} images "
+            f"({type(error).__name__}: {words})")
 
 
 def marginal_bits_per_dim(train_levels, test_levels, num_levels, alpha=ALPHA):
@@ -232,19 +249,22 @@ def reference_rows(test_levels, train_levels=None, num_levels=None, table="grey"
 
     Each row: ``kind, table, name, description, bits_per_dim, bits_per_dim_method ("reference"),
     bytes`` (of the files coded; None for the marginals), ``seconds`` (coding time), ``images_coded``
-    (how many test images the number is measured on).
+    (how many test images the number is measured on). An image codec that fails on the images (any
+    exception of its library) does not raise: its row has ``bits_per_dim``, ``bytes`` and
+    ``bits_per_dim_method`` None and ``no_bits_reason`` (:func:`codec_failure`), and ranks last.
     """
     test = as_levels(test_levels)
     num_images, values_per_image = len(test), test[0].size
     rows = []
 
-    def add(name, seconds, bits_per_dim, size=None, images_coded=num_images):
+    def add(name, seconds, bits_per_dim, size=None, images_coded=num_images, no_bits_reason=None):
         description = DESCRIPTIONS[name]
         if images_coded < num_images:
             description += f"; first {images_coded} of {num_images} images, bits/dim extrapolated"
         rows.append({"kind": REFERENCE, "table": table, "name": name, "description": description,
-                     "bits_per_dim": float(bits_per_dim), "bits_per_dim_method": REFERENCE, "bytes": size,
-                     "seconds": seconds, "images_coded": images_coded})
+                     "bits_per_dim": None if no_bits_reason else float(bits_per_dim),
+                     "bits_per_dim_method": None if no_bits_reason else REFERENCE, "bytes": size,
+                     "seconds": seconds, "images_coded": images_coded, "no_bits_reason": no_bits_reason})
 
     for codec in STREAM_CODECS:
         start = time.perf_counter()
@@ -255,11 +275,16 @@ def reference_rows(test_levels, train_levels=None, num_levels=None, table="grey"
     if unknown:
         raise ValueError(f"unknown image codecs {unknown}; choose from {IMAGE_CODECS}.")
     if chosen:
-        image_channels(test)  # one clear error for a shape or depth the image codecs cannot take
+        images = image_channels(test)  # one clear error for a shape or depth the image codecs cannot take
+        binary = int(test.max()) <= 1
     for codec in chosen:
         count = _images_to_code(codec, num_images, max_images_per_codec)
         start = time.perf_counter()
-        size = image_file_bytes(test[:count], codec, binary=int(test.max()) <= 1)
+        try:
+            size = image_file_bytes(images[:count], codec, binary=binary)
+        except Exception as error:  # the library's, whatever its class: a reference never stops the run
+            add(codec, time.perf_counter() - start, None, None, count, codec_failure(codec, images, binary, error))
+            continue
         add(codec, time.perf_counter() - start, 8.0 * size / (count * values_per_image), size, count)
     if train_levels is not None:
         train = as_levels(train_levels)

@@ -71,8 +71,16 @@ def _cell(value, fmt):
     return fmt.format(value)
 
 
+def _row_cell(row, key, fmt):
+    """A reference without bits/dim says why in its cell ("n/a: JPEG 2000 lossless failed on ..."): its reason is
+    one short phrase. A model's reason is a sentence, written under the table (:func:`write_report`)."""
+    if key == "bits_per_dim" and row.get(key) is None and row.get("kind") == REFERENCE and row.get("no_bits_reason"):
+        return f"n/a: {row['no_bits_reason']}"
+    return _cell(row.get(key), fmt)
+
+
 def table_rows(rows, columns):
-    return [[h for _, h, _ in columns]] + [[_cell(r.get(k), f) for k, _, f in columns] for r in rows]
+    return [[h for _, h, _ in columns]] + [[_row_cell(r, k, f) for k, _, f in columns] for r in rows]
 
 
 def markdown_table(rows, columns=GREY_COLUMNS):
@@ -286,7 +294,7 @@ def write_report(rows, out, settings):
         lines += [f"## Integer images ({_levels_phrase(settings)}), ranked by test bits/dim (lower is better)", "",
                   markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows)]
         for r in grey:
-            if r.get("no_bits_reason"):
+            if r.get("no_bits_reason") and r.get("kind", MODEL) == MODEL:
                 lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
     if binarized:
         lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",

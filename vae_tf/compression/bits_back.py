@@ -29,6 +29,10 @@ given the channels ``< c`` (the compressor knows them, the decompressor has deco
 
 The coder's own code lengths are the negative ELBO with ``z`` on the bins
 (:class:`CodingStats`): ``compress`` and ``decompress`` report it without a separate evaluation.
+
+What is coded, an array or every image of a folder, is read a batch at a time (``coded_images``); the
+decompressor hands each decoded batch on (into an array, or as PNG files into a new folder) and keeps
+nothing else, so memory follows the batch (:func:`default_batch_size`), not the number of images.
 """
 
 import dataclasses
@@ -38,15 +42,19 @@ import time
 import constriction
 import numpy as np
 
-from vae_tf.errors import BadImagesError, CompressedFileError, check_positive_int
+from vae_tf.errors import CompressedFileError, check_positive_int
 from vae_tf.compression import file_format
-from vae_tf.compression.coding_model import CodingModel, model_fingerprint
+from vae_tf.compression.coding_model import CodingModel, coded_levels, model_fingerprint
 from vae_tf.compression.tables import coded_entropy_bits, coded_log2_probabilities
+from vae_tf.compression.coded_images import images_to_code
+from vae_tf.data.image_folder import png_folder, png_names
+from vae_tf.evaluation.estimators import PARAMETER_BUDGET
 from vae_tf.long_jobs import RemainingTime
 
 #: Each latent is coded in ``2 ** latent_bits`` bins of equal prior mass.
 DEFAULT_LATENT_BITS = 10
-#: Images coded per compiled call (the first batches ramp up 1, 2, 4, ... so the initial bits stay few).
+#: The most images per coding batch (:func:`default_batch_size` takes fewer of large images); the first
+#: batches ramp up 1, 2, 4, ... so the initial bits stay few.
 DEFAULT_BATCH_SIZE = 100
 #: Words kept on the stack beyond the expected pop: the ANS head holds 64 bits.
 _SPARE_WORDS = 2
@@ -101,42 +109,17 @@ def coding_batches(count, batch_size):
     return out
 
 
+def default_batch_size(model):
+    """Images per coding batch when none is given: ``min(DEFAULT_BATCH_SIZE, PARAMETER_BUDGET // (D * L))``, at
+    least 1. A batch's level tables hold ``D x L`` floats per image (and the decoder's per-level work as many
+    again): 100 MNIST images, 42 of CIFAR-10, 10 of 64x64x3 (100 of those took 4.5 GB)."""
+    per_image = int(np.prod(model.event_shape)) * coded_levels(model.likelihood)
+    return int(max(1, min(DEFAULT_BATCH_SIZE, PARAMETER_BUDGET // per_image)))
+
+
 def seed_words(seed, count):
     """The stack's initial words: ``count`` uniform nonzero uint32 from ``numpy.random.default_rng(seed)``."""
     return np.random.default_rng(seed).integers(1, 2**32, size=count, dtype=np.uint64).astype(np.uint32)
-
-
-def _as_levels(images, coding):
-    """``(array, levels (count, *event_shape) int32)``; :class:`BadImagesError` for anything else."""
-    try:
-        arr = np.asarray(images)
-    except (ValueError, TypeError) as err:
-        raise BadImagesError(f"images cannot be read as one array ({err}).") from None
-    top = coding.num_levels - 1
-    if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
-        raise BadImagesError(
-            f"images must be integer levels 0..{top} as a dataset stores them (e.g. uint8); got dtype {arr.dtype}. "
-            f"Float pixels in [0, 1]? Convert back with np.rint(x * {top}).astype(np.uint8).")
-    event = coding.event_shape
-    rank = len(event)
-    if arr.ndim >= rank and tuple(arr.shape[arr.ndim - rank:]) == event:
-        batch = arr.shape[:arr.ndim - rank]
-    elif rank >= 2 and event[-1] == 1 and arr.ndim >= rank - 1 and tuple(arr.shape[arr.ndim - rank + 1:]) == event[:-1]:
-        batch = arr.shape[:arr.ndim - rank + 1]
-    else:
-        raise BadImagesError(
-            f"images of shape {arr.shape} do not end in the model's image shape {event}; "
-            f"pass an array of shape (count, {', '.join(map(str, event))}).")
-    count = int(np.prod(batch, dtype=np.int64))
-    if count == 0:
-        raise BadImagesError(f"no images to compress: the array has shape {arr.shape}.")
-    low, high = int(arr.min()), int(arr.max())
-    if low < 0 or high > top:
-        hint = " Binarize them first (the model is Bernoulli)." if coding.num_levels == 2 else ""
-        raise BadImagesError(
-            f"images hold values {low}..{high}, but the model's {type(coding.model.likelihood).__name__} "
-            f"codes {coding.num_levels} levels 0..{top}.{hint}")
-    return arr, arr.reshape((count,) + event).astype(np.int32)
 
 
 def _pixel_symbols(coding, z, x):
@@ -176,17 +159,22 @@ class _EncodePass:
     prior_bits: float
     posterior_bits: float
     shortfall_bits: float
+    images_sha256: str
 
 
-def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
-    """One compression pass over ``levels`` on a stack that starts with ``initial_words``."""
+def _encode(coding, images, batches, first_posterior, initial_words, verbose):
+    """One compression pass over ``images`` (a :class:`~vae_tf.compression.coded_images.CodedImages`, read batch
+    by batch) on a stack that starts with ``initial_words``."""
     categorical = constriction.stream.model.Categorical(perfect=False)
     prior = constriction.stream.model.Uniform(coding.bins.count)
     coder = constriction.stream.stack.AnsCoder(initial_words)
     pixel_bits = prior_bits = posterior_bits = shortfall = 0.0
-    progress = RemainingTime(len(levels), f"Coding {len(levels):,} images", warmup=0, bar=True) if verbose else None
+    digest = file_format.ImagesDigest(images.dtype, images.shape, len(batches))
+    progress = RemainingTime(images.count, f"Coding {images.count:,} images", warmup=0, bar=True) if verbose else None
     for index, (lo, hi) in enumerate(batches):
-        x = levels[lo:hi]
+        batch = images.read(lo, hi)
+        digest.add(index, batch)
+        x = batch.astype(np.int32)
         posterior = first_posterior if index == 0 else coding.posterior_weights(x)
         shortfall = max(shortfall, coded_entropy_bits(posterior) - coder.num_valid_bits())
         z = coder.decode(categorical, posterior)
@@ -198,23 +186,23 @@ def _encode(coding, levels, batches, first_posterior, initial_words, verbose):
         prior_bits += float(coding.bins.bits * z.size)
         if progress is not None:
             progress.done(hi - lo)
-    return _EncodePass(coder.get_compressed(), pixel_bits, prior_bits, posterior_bits, shortfall)
+    return _EncodePass(coder.get_compressed(), pixel_bits, prior_bits, posterior_bits, shortfall, digest.hexdigest())
 
 
-def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_size=DEFAULT_BATCH_SIZE, seed=0,
-                        name="x_test", verbose=0):
+def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_size=None, seed=0, name="x_test",
+                        verbose=0):
     """``(bytes, CodingStats)``: the images coded with bits-back ANS (see :func:`compress`)."""
     start_time = time.perf_counter()
-    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_size = default_batch_size(model) if batch_size is None else check_positive_int(batch_size, "batch_size")
     coding = CodingModel.for_model(model, latent_bits, batch_size)
-    arr, levels = _as_levels(images, coding)
-    batches = coding_batches(len(levels), int(batch_size))
+    images = images_to_code(images, coding)
+    batches = coding_batches(images.count, int(batch_size))
     if verbose:
         coding.warm_up()  # compile before the first batch is timed for the estimate
 
-    first_posterior = coding.posterior_weights(levels[:batches[0][1]])
+    first_posterior = coding.posterior_weights(images.read(0, batches[0][1]))
     num_seed_words = math.ceil(coded_entropy_bits(first_posterior) / 32) + _SPARE_WORDS
-    pass_ = _encode(coding, levels, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
+    pass_ = _encode(coding, images, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
     passes = 1
     for _ in range(_MAX_EXTRA_PASSES):
         if pass_.shortfall_bits <= 0:
@@ -225,35 +213,39 @@ def compress_with_stats(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_si
         # 1, 2, 4, ... ramp outruns the stack): popped from a near-empty stack, z is no longer
         # a draw from q and those bits are not got back. Start again with more seed words.
         num_seed_words += math.ceil(pass_.shortfall_bits / 32) + _SPARE_WORDS
-        pass_ = _encode(coding, levels, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
+        pass_ = _encode(coding, images, batches, first_posterior, seed_words(seed, num_seed_words), verbose)
     payload = pass_.payload
 
     header = file_format.FileHeader(
-        shape=tuple(arr.shape), dtype=arr.dtype.str, count=len(levels), num_levels=coding.num_levels,
+        shape=images.shape, dtype=images.dtype.str, count=images.count, num_levels=coding.num_levels,
         event_shape=coding.event_shape, latent_dim=coding.latent_dim, likelihood=type(model.likelihood).__name__,
-        model_fingerprint=model_fingerprint(model), images_sha256=file_format.images_sha256(arr),
+        model_fingerprint=model_fingerprint(model), images_sha256=pass_.images_sha256,
         latent_bits=coding.bins.bits, batch_size=int(batch_size), seed=int(seed), seed_words=num_seed_words,
-        payload_words=0, payload_sha256="", name=str(name))
+        payload_words=0, payload_sha256="", name=None if images.files else str(name), files=images.files,
+        image_size=images.image_size)
     data = file_format.pack(header, payload)
     stats = CodingStats(
-        count=len(levels), num_dims=len(levels) * coding.event_size, file_bytes=len(data),
+        count=images.count, num_dims=images.count * coding.event_size, file_bytes=len(data),
         header_bytes=file_format.header_size(data), payload_bits=32 * len(payload), seed_bits=32 * num_seed_words,
         pixel_bits=pass_.pixel_bits, prior_bits=pass_.prior_bits, posterior_bits=pass_.posterior_bits,
         seconds=time.perf_counter() - start_time, passes=passes)
     return data, stats
 
 
-def compress(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_size=DEFAULT_BATCH_SIZE, seed=0, name="x_test",
-             verbose=0):
+def compress(model, images, latent_bits=DEFAULT_LATENT_BITS, batch_size=None, seed=0, name="x_test", verbose=0):
     """Lossless bits-back compression of integer images with a trained VAE; returns the file's bytes.
 
     Args:
         model: a :class:`vae_tf.VAE` whose likelihood gives level probabilities: one of the
             discretized layers, or ``IndependentBernoulli`` for binary images.
         images: integer levels ``0..L-1`` as a dataset stores them (e.g. ``uint8``), of shape
-            ``(*batch, *event_shape)``; a trailing channel axis of 1 may be left out.
+            ``(*batch, *event_shape)``; a trailing channel axis of 1 may be left out. Or a folder of images: its
+            path (every image in it, which must all have the model's size), or
+            ``vae_tf.data.folder_images(path, model.event_shape, image_size=...)``; the file then holds each
+            image's relative name, size and mode, read batch by batch (:func:`decompress_folder` writes them back).
         latent_bits: each latent unit is coded as one of ``2^latent_bits`` bins of equal prior mass.
-        batch_size: images per encoder/decoder pass (the decompressor uses the same batches).
+        batch_size: images per encoder/decoder pass (the decompressor uses the same batches); default
+            :func:`default_batch_size`.
         seed: seed of the initial random words on the stack.
         name: stored in the header (the ``.npz`` key ``vae-tf decompress`` writes).
         verbose: 1 shows a progress bar.
@@ -272,7 +264,8 @@ def read_header(data, source="the data"):
 
 
 def decompress(model, data, verbose=0, source="the data"):
-    """The images :func:`compress` coded in ``data``: identical values, dtype and shape.
+    """The images :func:`compress` coded in ``data``: identical values, dtype and shape (a folder's: ``uint8
+    (count, H, W, C)``, as coded).
 
     Raises :class:`vae_tf.errors.CompressedFileError` (one line) when ``data`` is not a
     vae-tf file, is truncated or corrupt, was written with another model, or does not decode
@@ -287,8 +280,42 @@ def decompress_with_stats(model, data, verbose=0, source="the data"):
     The stats are those :func:`compress_with_stats` reported for the same file (the same integer
     weights, the same symbols), so the coded -ELBO needs no separate evaluation.
     """
-    start_time = time.perf_counter()
     header, words = file_format.unpack(data, source)
+    images = np.empty((header.count,) + tuple(header.event_shape), np.dtype(header.dtype))
+
+    def put(start, stop, levels):
+        images[start:stop] = levels
+
+    stats = _decode(model, data, header, words, source, verbose, put)
+    return images.reshape(header.shape), stats
+
+
+def decompress_folder(model, data, directory, verbose=0, source="the data"):
+    """``(names, CodingStats)``: writes the images of a file made from a folder into ``directory`` (new or empty) as
+    lossless PNGs, each at its relative name with the extension changed to ``.png``
+    (:func:`vae_tf.data.image_folder.png_names`), grey or RGB as it was read, batch by batch as decoded. The folder
+    appears only when every image decoded to the file's checksum (:func:`vae_tf.data.image_folder.png_folder`)."""
+    header, words = file_format.unpack(data, source)
+    if header.files is None:
+        raise CompressedFileError(f"{source} holds an array of images ({header.name!r}), not a folder: decompress "
+                                  f"it to a .npz.")
+    if len(header.files) != header.count:
+        raise CompressedFileError(f"{source} names {len(header.files)} files for {header.count} images.")
+    names = png_names([entry[0] for entry in header.files])
+    modes = [entry[3] for entry in header.files]
+    with png_folder(directory) as write:
+        def put(start, stop, levels):
+            for i in range(start, stop):
+                write(names[i], levels[i - start], modes[i])
+
+        stats = _decode(model, data, header, words, source, verbose, put)
+    return names, stats
+
+
+def _decode(model, data, header, words, source, verbose, put):
+    """Decodes the file's batches, last to first, handing each to ``put(start, stop, levels)`` (in the header's
+    dtype); checks the seed words and the images' digest at the end, and returns the :class:`CodingStats`."""
+    start_time = time.perf_counter()
     fingerprint = model_fingerprint(model)
     if fingerprint != header.model_fingerprint:
         raise CompressedFileError(
@@ -306,15 +333,18 @@ def decompress_with_stats(model, data, verbose=0, source="the data"):
         raise CompressedFileError(f"{source} has an invalid ANS stack ({err}).") from None
     if verbose:
         coding.warm_up()
-    levels = np.empty((header.count,) + coding.event_shape, np.int32)
     batches = coding_batches(header.count, header.batch_size)
+    digest = file_format.ImagesDigest(header.dtype, header.shape, len(batches))
     progress = RemainingTime(header.count, f"Decoding {header.count:,} images", warmup=0, bar=True) if verbose else None
     pixel_bits = posterior_bits = 0.0
-    for lo, hi in reversed(batches):
+    for index in reversed(range(len(batches))):
+        lo, hi = batches[index]
         z = coder.decode(prior, (hi - lo) * coding.latent_dim)
         x, bits = _decode_pixels(coder, categorical, coding, z.reshape(hi - lo, coding.latent_dim))
         pixel_bits += bits
-        levels[lo:hi] = x
+        levels = x.astype(np.dtype(header.dtype))
+        digest.add(index, levels)
+        put(lo, hi, levels)
         posterior = coding.posterior_weights(x)
         coder.encode_reverse(z, categorical, posterior)
         posterior_bits -= float(np.sum(coded_log2_probabilities(posterior, z)))
@@ -325,13 +355,11 @@ def decompress_with_stats(model, data, verbose=0, source="the data"):
         raise CompressedFileError(
             f"{source} did not decode to its seed words: the model computed other probabilities than when the "
             f"file was written (another TensorFlow build, CPU or thread setting?).")
-    images = levels.astype(np.dtype(header.dtype)).reshape(header.shape)
-    if file_format.images_sha256(images) != header.images_sha256:
+    if digest.hexdigest() != header.images_sha256:
         raise CompressedFileError(f"{source} decoded to images that do not match the checksum in its header.")
-    stats = CodingStats(
+    return CodingStats(
         count=header.count, num_dims=header.count * coding.event_size, file_bytes=len(data),
         header_bytes=file_format.header_size(data), payload_bits=32 * header.payload_words,
         seed_bits=32 * header.seed_words, pixel_bits=pixel_bits,
         prior_bits=float(coding.bins.bits * header.count * coding.latent_dim), posterior_bits=posterior_bits,
         seconds=time.perf_counter() - start_time)
-    return images, stats

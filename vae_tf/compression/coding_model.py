@@ -62,12 +62,16 @@ def coded_levels(likelihood):
 
 
 def model_fingerprint(model):
-    """First 16 bytes (hex) of SHA-256 over the likelihood class, the shapes and every weight's bytes."""
+    """First 16 bytes (hex) of SHA-256 over the likelihood class, the shapes and every weight's bytes, in order.
+
+    Not the weights' paths: Keras names them differently in the model that was built ("vae/mlp_encoder/.../dense/
+    kernel") and in the same model saved and loaded again ("dense/kernel"), and both must read the same files.
+    """
     digest = hashlib.sha256()
     digest.update(f"{type(model.likelihood).__name__}|{model.event_shape}|{model.latent_dim}".encode())
     for weight in model.weights:
         value = np.ascontiguousarray(np.asarray(weight.numpy()))
-        digest.update(f"|{weight.path}|{value.dtype.str}|{value.shape}|".encode())
+        digest.update(f"|{value.dtype.str}|{value.shape}|".encode())
         digest.update(value.tobytes())
     return digest.hexdigest()[:32]
 

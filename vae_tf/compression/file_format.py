@@ -4,14 +4,15 @@ Layout (all integers little-endian)::
 
     offset  size  field
     0       8     magic  b"VAETFBB\\n"
-    8       2     format version (uint16), currently 2
+    8       2     format version (uint16), currently 3
     10      4     header length H in bytes (uint32)
     14      H     header: UTF-8 JSON (see FileHeader)
     14 + H  4 W   payload: W words (uint32) of the ANS stack, W = header["payload_words"]
 
 The header holds what the decoder needs and what it checks: the images' shape, dtype and
-count; their SHA-256; the model's weight fingerprint; the coder parameters (latent bits,
-batch size, seed words); the payload's length, and a SHA-256 of header and payload. A file is checked in full
+count; their SHA-256 (:class:`ImagesDigest`); the model's weight fingerprint; the coder parameters (latent bits,
+batch size, seed words); the payload's length, and a SHA-256 of header and payload; for a folder, each image's
+relative file name, size and mode, and the size they were resized to, if any. A file is checked in full
 (magic, version, length, payload hash, model fingerprint) before any decoding starts.
 """
 
@@ -26,12 +27,15 @@ from vae_tf.compression.tables import CODER_PRECISION
 from vae_tf.errors import CompressedFileError
 
 MAGIC = b"VAETFBB\n"
-VERSION = 2
+VERSION = 3
 #: Why each older version cannot be read (version 1 coded the discretized normal and the logistic
-#: mixture with level tables from log-masses; version 2 uses CDF differences, other integers).
+#: mixture with level tables from log-masses; version 2 uses CDF differences, other integers; version 3
+#: hashes the images batch by batch and can hold a folder's file names).
 _OLD_VERSIONS = {
     1: "it was written by an older vae-tf whose level probabilities differ from this one's (format 1, before "
        "the fast level tables); decompress it with the vae-tf that wrote it",
+    2: "it was written by an older vae-tf (format 2, before folders: the images hashed as one array); decompress "
+       "it with the vae-tf that wrote it",
 }
 _PREAMBLE = struct.Struct("<8sHI")
 
@@ -42,18 +46,22 @@ class FileHeader:
 
     Attributes:
         shape, dtype: the original array's shape and NumPy dtype string (e.g. ``"|u1"``).
-        count: number of images coded (the product of the batch dimensions).
+        count: number of images coded (the product of the batch dimensions; the folder's images).
         num_levels: ``L``; values are integers ``0..L-1``.
         event_shape, latent_dim, likelihood: what the model was.
         model_fingerprint: SHA-256 prefix of the model's weights (``coding_model.model_fingerprint``).
-        images_sha256: SHA-256 of the original array's bytes (C order).
+        images_sha256: :class:`ImagesDigest` of the images as coded.
         latent_bits: each latent unit is coded as one of ``2^latent_bits`` equal-prior-mass bins.
         batch_size: the largest coding batch; the schedule is ``coding_batches(count, batch_size)``.
         seed, seed_words: the initial random words on the stack (bits-back's start-up cost).
         payload_words: the ANS stack's length in 32-bit words.
         payload_sha256: SHA-256 of the header (this field blank) and the payload.
-        name: the array's name in the ``.npz`` it came from (``decompress`` writes it back under it).
+        name: the array's name in the ``.npz`` it came from (``decompress`` writes it back under it); None for a
+            folder.
         coder_precision: bits of the coder's fixed-point probabilities (constriction's 24).
+        files: for a folder, ``[relative name, height, width, mode]`` of each image in coding order, as stored
+            (mode "L" or "RGB" after the loader's conversions); None for an array.
+        image_size: ``[H, W]`` the folder's images were resized to before coding (``--image-size``), or None.
     """
 
     shape: tuple
@@ -73,6 +81,8 @@ class FileHeader:
     payload_sha256: str
     name: str = "x_test"
     coder_precision: int = CODER_PRECISION
+    files: list = None
+    image_size: list = None
 
     def to_json(self):
         d = dataclasses.asdict(self)
@@ -90,12 +100,23 @@ class FileHeader:
         return cls(**d)
 
 
-def images_sha256(images):
-    """SHA-256 (hex) of the array's dtype, shape and bytes in C order."""
-    images = np.ascontiguousarray(images)
-    digest = hashlib.sha256(f"{images.dtype.str}|{images.shape}|".encode())
-    digest.update(images.tobytes())
-    return digest.hexdigest()
+class ImagesDigest:
+    """SHA-256 (hex) of images coded in batches: of ``"dtype|shape|"``, then of each coding batch's own SHA-256 (its
+    values in that dtype, C order) in batch order. The decompressor, which decodes the batches last to first and
+    need not hold them all, computes the same number."""
+
+    def __init__(self, dtype, shape, num_batches):
+        self._dtype = np.dtype(dtype)
+        self._head = f"{self._dtype.str}|{tuple(int(v) for v in shape)}|".encode()
+        self._batches = [b""] * int(num_batches)
+
+    def add(self, index, batch):
+        """Batch ``index``'s values (cast to the digest's dtype)."""
+        values = np.ascontiguousarray(np.asarray(batch).astype(self._dtype, copy=False))
+        self._batches[index] = hashlib.sha256(values.tobytes()).digest()
+
+    def hexdigest(self):
+        return hashlib.sha256(self._head + b"".join(self._batches)).hexdigest()
 
 
 def _content_sha256(header, payload):

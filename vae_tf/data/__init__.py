@@ -9,19 +9,20 @@ Its modules::
 
     levels        the grid k / (L - 1) and its one check; one fixed draw: dequantize_static, binarize_static
     sources       where the arrays come from: --data file or folder, $VAE_TF_DATA_DIR, keras.datasets, the digits
-    image_folder  a folder of PNG / JPEG / WebP / BMP images as uint8 arrays, split (read with Pillow)
+    image_folder  a folder of PNG / JPEG / WebP / BMP images as uint8 arrays, split (read with Pillow); every image
+                  of a folder for the codec, read batch by batch (folder_images), and PNGs written back
     image_data    ImageData and load_dataset (train / validation / test); make_dataset, the tf.data pipeline
 """
 
 from vae_tf.data.image_data import ImageData, load_dataset, make_dataset
-from vae_tf.data.image_folder import IMAGE_EXTENSIONS, ImageFolder, read_image_folder
+from vae_tf.data.image_folder import IMAGE_EXTENSIONS, FolderImages, ImageFolder, folder_images, read_image_folder
 from vae_tf.data.levels import (BINARIZATIONS, GRID_TOLERANCE, binarize_static, check_num_levels, dequantize_static,
                                 fewest_levels, grey_levels, level_offsets, num_levels_of, to_unit_interval)
 from vae_tf.data.sources import DATASETS, DATA_DIR_ENV, NPZ_KEYS, SPLIT_NPZ_KEYS, load_arrays, read_npz
 
 __all__ = [
-    "BINARIZATIONS", "DATASETS", "DATA_DIR_ENV", "GRID_TOLERANCE", "IMAGE_EXTENSIONS", "ImageData", "ImageFolder",
-    "NPZ_KEYS", "SPLIT_NPZ_KEYS", "binarize_static", "check_num_levels", "dequantize_static", "fewest_levels",
-    "grey_levels", "level_offsets", "load_arrays", "load_dataset", "make_dataset", "num_levels_of",
-    "read_image_folder", "read_npz", "to_unit_interval",
+    "BINARIZATIONS", "DATASETS", "DATA_DIR_ENV", "GRID_TOLERANCE", "IMAGE_EXTENSIONS", "FolderImages", "ImageData",
+    "ImageFolder", "NPZ_KEYS", "SPLIT_NPZ_KEYS", "binarize_static", "check_num_levels", "dequantize_static",
+    "fewest_levels", "folder_images", "grey_levels", "level_offsets", "load_arrays", "load_dataset", "make_dataset",
+    "num_levels_of", "read_image_folder", "read_npz", "to_unit_interval",
 ]

@@ -15,13 +15,19 @@ a folder that mixes grey and colour images becomes all RGB. 16-bit and float ima
 refused (their levels do not fit 8 bits). ``image_size=(H, W)`` resizes every image with
 Pillow's Lanczos filter, and the resized images are the dataset. A file Pillow cannot read is
 an error naming it, or, with ``skip_bad_files=True``, left out and counted.
+
+For the codec, :func:`folder_images` lists every image of a folder (no split) with its relative
+name, size and mode, and reads them batch by batch (:meth:`FolderImages.read`), with the same
+conversions; :func:`png_folder` writes a folder of lossless PNGs back, atomically.
 """
 
+import contextlib
 import dataclasses
 import os
 
 import numpy as np
 
+from vae_tf.atomic_files import atomic_directory
 from vae_tf.errors import BadDatasetFileError
 
 #: What counts as an image file (case-insensitive).
@@ -125,24 +131,32 @@ class ImageFolder:
                 f"{h}x{w}x{c}" + "".join(f"; {note}" for note in notes))
 
 
-def _read_all(paths, directory, image_size, skip_bad_files, converted, skipped):
-    """The pixels of each readable file, and the files they came from; sizes must agree without ``image_size``."""
+def _read_or_skip(path, image_size, skip_bad_files, skipped):
+    """:func:`_read_one`, or None for a file Pillow cannot read when ``skip_bad_files`` (appended to ``skipped``)."""
     from PIL import Image
 
+    try:
+        return _read_one(path, image_size)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
+        if isinstance(err, BadDatasetFileError) and not skip_bad_files:
+            raise
+        reason = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
+        if not skip_bad_files:
+            raise BadDatasetFileError(f"Cannot read the image {_show(path)} ({reason}); remove it, or pass "
+                                      f"--skip-bad-files (skip_bad_files=True in Python) to leave such files "
+                                      f"out.") from None
+        skipped.append((path, reason))
+        return None
+
+
+def _read_all(paths, directory, image_size, skip_bad_files, converted, skipped):
+    """The pixels of each readable file, and the files they came from; sizes must agree without ``image_size``."""
     images, kept, first = [], [], None
     for path in paths:
-        try:
-            pixels, was = _read_one(path, image_size)
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-            if isinstance(err, BadDatasetFileError) and not skip_bad_files:
-                raise
-            reason = f"{type(err).__name__}: {' '.join(str(err).split())[:120]}"
-            if not skip_bad_files:
-                raise BadDatasetFileError(f"Cannot read the image {_show(path)} ({reason}); remove it, or pass "
-                                          f"--skip-bad-files (skip_bad_files=True in Python) to leave such files "
-                                          f"out.") from None
-            skipped.append((path, reason))
+        read = _read_or_skip(path, image_size, skip_bad_files, skipped)
+        if read is None:
             continue
+        pixels, was = read
         if first is None:
             first = (path, pixels.shape)
         elif pixels.shape[:2] != first[1][:2]:
@@ -217,3 +231,130 @@ def read_image_folder(directory, image_size=None, skip_bad_files=False, seed=0, 
     stacked = np.stack(images)
     return ImageFolder(directory, stacked[train_idx], stacked[test_idx], [kept[i] for i in train_idx],
                        [kept[i] for i in test_idx], split, converted, skipped, grey_to_rgb)
+
+
+def _size(height_width):
+    return "x".join(map(str, height_width))
+
+
+@dataclasses.dataclass
+class FolderImages:
+    """Every image of a folder for the codec, read on demand: no split, nothing held but the list.
+
+    ``names`` are the files' paths relative to ``directory`` ('/'-separated, sorted as :func:`image_files`);
+    ``sizes`` their ``(height, width)`` as stored; ``modes`` "L" or "RGB" after the loader's conversions;
+    ``shape`` ``(H, W, C)`` of what :meth:`read` gives (grey images repeated to RGB when C = 3);
+    ``image_size`` the ``(H, W)`` every image was resized to, or None (then all are ``H x W`` as stored);
+    ``max_level`` the largest pixel value.
+    """
+
+    directory: str
+    names: list
+    sizes: list
+    modes: list
+    shape: tuple
+    image_size: tuple
+    max_level: int
+    skipped: list
+
+    def __len__(self):
+        return len(self.names)
+
+    def read(self, start, stop):
+        """``uint8 (stop - start, H, W, C)``: the images ``start .. stop - 1`` as the loader reads them."""
+        out = np.empty((stop - start,) + tuple(self.shape), np.uint8)
+        for i in range(start, stop):
+            path = os.path.join(self.directory, *self.names[i].split("/"))
+            out[i - start] = _read_one(path, self.image_size)[0]  # (H, W, 1) broadcasts to RGB
+        return out
+
+
+def folder_images(directory, shape, image_size=None, skip_bad_files=False):
+    """Lists (and reads once, to check) every image under ``directory`` for images of ``shape`` ``(H, W, C)``.
+
+    Without ``image_size`` every image must be ``H x W``; with it, ``image_size`` must be ``(H, W)`` and images of
+    another size are resized to it (:func:`_read_one`, Lanczos). A colour image for ``C = 1`` is refused; a grey one
+    for ``C = 3`` is read as RGB (its mode stays "L"). Each refusal is one line saying what to do.
+    """
+    directory = os.fspath(directory)
+    height, width, channels = (int(v) for v in shape)
+    if not os.path.isdir(directory):
+        raise BadDatasetFileError(f"{_show(directory)} is not a folder.")
+    if image_size is not None and tuple(image_size) != (height, width):
+        raise BadDatasetFileError(f"--image-size {_size(image_size)} is not the size the model codes, "
+                                  f"{_size((height, width))}: pass --image-size {_size((height, width))}.")
+    paths = image_files(directory)
+    if not paths:
+        raise _no_images_error(directory)
+    names, sizes, modes, skipped, max_level = [], [], [], [], 0
+    for path in paths:
+        read = _read_or_skip(path, None, skip_bad_files, skipped)
+        if read is None:
+            continue
+        pixels = read[0]
+        size = pixels.shape[:2]
+        if image_size is None and size != (height, width):
+            raise BadDatasetFileError(
+                f"{_show(path)} is {_size(size)} (height x width) but the model codes {_size((height, width))} "
+                f"images: pass --image-size {_size((height, width))} (image_size=({height}, {width}) in Python) to "
+                f"resize every image to it; the file then holds the resized images, and they come back resized.")
+        if pixels.shape[2] > channels:
+            raise BadDatasetFileError(f"{_show(path)} is a colour image but the model codes grey images "
+                                      f"({_size((height, width, channels))}): convert the images to greyscale, or "
+                                      f"use a colour model.")
+        names.append("/".join(os.path.relpath(path, directory).split(os.sep)))
+        sizes.append(tuple(int(v) for v in size))
+        modes.append("L" if pixels.shape[2] == 1 else "RGB")
+        max_level = max(max_level, int(pixels.max()))
+    if not names:
+        raise BadDatasetFileError(f"{_show(directory)}: none of its {len(paths)} image files can be read.")
+    return FolderImages(directory, names, sizes, modes, (height, width, channels),
+                        None if image_size is None else (height, width), max_level, skipped)
+
+
+def png_names(names):
+    """Where each image is written back: its relative name with the extension changed to ``.png`` ("a/b.jpg" ->
+    "a/b.png"); when a PNG of the folder or an earlier name already has that name, ``.png`` is added instead
+    ("a/b.jpg.png"). A name that would leave the folder (absolute, "..", empty parts) is refused."""
+    for name in names:
+        parts = name.split("/")
+        if name.startswith("/") or "\\" in name or any(part in ("", ".", "..") for part in parts):
+            raise BadDatasetFileError(f"the file name {name!r} would be written outside the folder; refused.")
+    out = {i: name for i, name in enumerate(names) if name.endswith(".png")}  # PNGs keep their names
+    taken = set(out.values())
+    for i, name in enumerate(names):
+        if i not in out:
+            plain = os.path.splitext(name)[0] + ".png"
+            out[i] = plain if plain not in taken else name + ".png"
+            taken.add(out[i])
+    if len(taken) != len(names):
+        raise BadDatasetFileError("two images would be written to one PNG name; rename one of them.")
+    return [out[i] for i in range(len(names))]
+
+
+def check_output_folder(directory):
+    """One line when ``directory`` cannot receive a folder of images: it is a file, or a folder that is not empty."""
+    directory = os.fspath(directory)
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise BadDatasetFileError(f"{_show(directory)} is a file; give a new or empty folder to write the images to.")
+    if os.path.isdir(directory) and os.listdir(directory):
+        raise BadDatasetFileError(f"{_show(directory)} exists and is not empty; give a new or empty folder to write "
+                                  f"the images to.")
+
+
+@contextlib.contextmanager
+def png_folder(directory):
+    """Yields ``write(name, pixels, mode)``, which saves ``uint8 (H, W, C)`` pixels as a lossless PNG at the relative
+    ``name`` ('/'-separated) in mode "L" (channel 0) or "RGB". The folder appears whole when the block ends without
+    an exception (:func:`vae_tf.atomic_files.atomic_directory`), or not at all."""
+    from PIL import Image
+
+    check_output_folder(directory)
+    with atomic_directory(directory) as staging:
+        def write(name, pixels, mode):
+            path = os.path.join(staging, *name.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            plane = pixels[..., 0] if mode == "L" else pixels
+            Image.fromarray(np.ascontiguousarray(plane, np.uint8)).save(path, format="PNG")
+
+        yield write
