@@ -243,3 +243,37 @@ def test_a_rerun_in_another_order_keeps_finished_configurations_even_if_stopped_
     kept = json.loads((tmp_path / "results.json").read_text())
     assert [r["name"] for r in kept if r["kind"] == "model"] == ["dnormal_learned_sigma"]
     assert kept == finished
+
+
+def test_equal_compute_ranks_at_the_time_budget_and_resumes(tmp_path, capsys):
+    """`--minutes`: every configuration trains for the same wall clock (here spent in the first epoch, so each keeps
+    exactly one epoch of the three allowed); the report says at which budget it ranks, results.json keeps the
+    per-epoch times, and a rerun of the same command keeps the finished configurations."""
+    from vae_tf.comparison import outputs, runner
+
+    argv = ["compare", "--dataset", "digits", "--configs", "dnormal_learned_sigma,categorical", "--minutes", "0.001",
+            "--epochs", "3", "--latent-dim", "2", "--hidden", "8", "--k", "2", "--iwae-examples", "5", "--no-jit",
+            "--quiet", "--out", str(tmp_path)]
+    assert vae_tf_cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "2 configurations, 0.001 minutes of training (at most 3 epochs) each" in printed
+    rows = [r for r in json.loads((tmp_path / "results.json").read_text()) if r["kind"] == "model"]
+    assert [r["epochs"] for r in rows] == [1, 1] and all(r["max_epochs"] == 3 and r["minutes"] == 0.001 for r in rows)
+    for r in rows:
+        elapsed = r["history"]["elapsed_seconds"]
+        assert len(elapsed) == 1 and 0 < elapsed[0] <= r["train_seconds"] + 1e-6
+        np.testing.assert_allclose(outputs.training_minutes(r), np.asarray(elapsed) / 60)
+    text = (tmp_path / "report.md").read_text()
+    assert "Ranked at equal compute: 0.001 minutes of training per configuration" in text
+    assert "| train s | epochs |" in text
+    fig = outputs.learning_curves_figure(rows)
+    assert all(ax.get_xlabel().startswith("training time (minutes") for ax in fig.axes)
+    assert len(fig.axes) == 2  # the integer-image panel and the KL panel: no empty binarized panel
+    assert vae_tf_cli.main(argv) == 0
+    assert capsys.readouterr().out.count("kept, not retrained") == 2
+    assert runner.training_budget(10, None) == "10 epochs" and runner.training_budget(1, None) == "1 epoch"
+
+
+def test_equal_epochs_is_said_too(run):
+    _, out = run
+    assert "**Ranked at equal epochs**: every configuration trained 5 epochs" in (out / "report.md").read_text()

@@ -5,7 +5,7 @@
     linear_warmup, cyclical_annealing        schedules as functions of t
     ImageSummaries(log_dir, x)               reconstructions and samples as TensorBoard images (image_grid)
     StepCountingProgbarLogger                the progress bar counting the steps that ran (while Keras miscounts)
-    EpochTimer                               seconds of each epoch's training phase
+    EpochTimer(budget_seconds=None)          each epoch's seconds; with a budget, no epoch starts once it is spent
 """
 
 import math
@@ -292,16 +292,30 @@ def with_step_counting_progress_bar(callbacks, verbose):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Seconds spent in the training phase of each epoch (validation excluded).
+    """The time each epoch took, and an optional wall-clock budget for the whole ``fit``.
 
-    Keras runs validation after the last training step of an epoch, so an epoch's training
-    phase is ``on_epoch_begin -> on_test_begin`` (or ``-> on_epoch_end`` without validation).
+    ``seconds``: the training phase of each epoch (validation excluded; Keras runs validation after the last
+    training step, so the phase is ``on_epoch_begin -> on_test_begin``, or ``-> on_epoch_end`` without validation),
+    for throughput figures. ``elapsed``: wall-clock seconds from the start of ``fit`` to the end of each epoch,
+    validation and compilation included: what the run cost so far.
+
+    With ``budget_seconds``, an epoch is started only while the budget is not spent: training stops at the end of
+    the first epoch whose ``elapsed`` reaches it (a finished epoch is kept; the last one may end past the budget by
+    less than one epoch). The epoch count given to ``fit`` is then a maximum. :attr:`stopped_by_budget` says whether
+    the budget, rather than that count, ended the run.
     """
 
-    def __init__(self):
+    def __init__(self, budget_seconds=None):
         super().__init__()
-        self.seconds = []
-        self._start = None
+        if budget_seconds is not None and not (math.isfinite(budget_seconds) and budget_seconds > 0):
+            raise InvalidInputError(f"a time budget must be a finite number of seconds > 0, got {budget_seconds!r}.")
+        self.budget_seconds = budget_seconds
+        self.seconds, self.elapsed = [], []
+        self.stopped_by_budget = False
+        self._start = self._train_start = None
+
+    def on_train_begin(self, logs=None):
+        self._train_start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
@@ -316,3 +330,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._stop()
+        self.elapsed.append(time.perf_counter() - self._train_start)
+        if self.budget_seconds is not None and self.elapsed[-1] >= self.budget_seconds:
+            self.stopped_by_budget = not self.model.stop_training
+            self.model.stop_training = True

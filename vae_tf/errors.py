@@ -68,13 +68,19 @@ def check_positive_int(value, name):
     return check_integer(value, name)
 
 
-def check_non_negative_number(value, name, meaning=""):
-    """``value`` as a finite float >= 0 (e.g. a KL weight, free bits in nats); ``meaning`` is added to the message."""
-    expected = f"a finite number >= 0{f' ({meaning})' if meaning else ''}"
+def check_non_negative_number(value, name, meaning="", positive=False):
+    """``value`` as a finite float >= 0 (> 0 with ``positive``; e.g. a KL weight, free bits in nats, minutes);
+    ``meaning`` is added to the message."""
+    expected = f"a finite number {'>' if positive else '>='} 0{f' ({meaning})' if meaning else ''}"
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{name} must be {expected}, got {value!r}.") from None
-    if not math.isfinite(number) or number < 0:
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (positive and number == 0):
         raise InvalidInputError(f"{name} must be {expected}, got {value!r}.")
     return number
+
+
+def check_positive_number(value, name, meaning=""):
+    """``value`` as a finite float > 0 (e.g. a time budget in minutes)."""
+    return check_non_negative_number(value, name, meaning, positive=True)

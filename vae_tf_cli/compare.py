@@ -4,10 +4,10 @@ import argparse
 import os
 
 from vae_tf_cli.options import (add_data_options, add_network_option, check_library_choices, directory, layer_widths,
-                                name_list, positive_int, seed)
+                                name_list, positive_float, positive_int, seed)
 
 #: The standard budget; a preset replaces any value the user did not give.
-STANDARD = {"epochs": 10, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
+STANDARD = {"epochs": None, "minutes": None, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
             "train_size": None, "test_size": None, "iwae_examples": 1000, "jit": True}
 
 #: ``--preset demo``: all thirteen configurations, MNIST (a 20,000-image training subset, 8 epochs of 200 steps)
@@ -33,7 +33,11 @@ def add_compare_command(subparsers):
     p.add_argument("--configs", type=name_list, default=None,
                    help="comma-separated configuration names (default: all thirteen; the report lists them, and an "
                         "unknown name is answered with the valid ones)")
-    p.add_argument("--epochs", type=positive_int, default=None, help="epochs per run (default 10)")
+    p.add_argument("--epochs", type=positive_int, default=None,
+                   help="epochs per run (default 10; with --minutes, the most a run may take, default 1000)")
+    p.add_argument("--minutes", type=positive_float, default=None, metavar="M",
+                   help="equal compute: every configuration trains for M minutes of wall-clock time (no epoch is "
+                        "started once they are spent; a finished epoch is kept), and the report ranks at that budget")
     p.add_argument("--latent-dim", type=positive_int, default=None, help="latent units (default 16)")
     p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP hidden-layer widths of every configuration, e.g. 200,200 (default: each configuration's)")
@@ -93,7 +97,7 @@ def run_compare_command(args):
     check_library_choices(args, dataset=DATASETS, network=NETWORKS)
 
     s = resolve_settings(args)
-    run_compare(dataset=s["dataset"], data=args.data, configs=args.configs, epochs=s["epochs"],
+    run_compare(dataset=s["dataset"], data=args.data, configs=args.configs, epochs=s["epochs"], minutes=s["minutes"],
                 latent_dim=s["latent_dim"], k=s["k"], batch_size=s["batch_size"], seed=s["seed"], out=args.out,
                 verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
                 iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False,

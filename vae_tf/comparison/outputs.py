@@ -25,7 +25,8 @@ CSV_FIELDS = [
     "epochs", "batch_size", "seed", "bits_per_dim", "bits_per_dim_se", "bits_per_dim_method", "no_bits_reason",
     "log_prob", "test_elbo", "test_iwae", "iwae_k", "iwae_examples", "scored_examples", "test_examples", "recon_mse",
     "mean_image_mse", "kl", "active_units", "decoder_sigma", "optimal_sigma", "bits_per_dim_at_optimal_sigma",
-    "implied_sigma", "implied_beta", "network", "parameters", "train_seconds", "examples_per_second",
+    "implied_sigma", "implied_beta", "network", "parameters", "train_seconds", "examples_per_second", "max_epochs",
+    "minutes",
     "reconstructions_png", "samples_png", "run_key",
 ]
 
@@ -101,45 +102,57 @@ def save_learning_curves(rows, path):
     _save(learning_curves_figure(rows), path, dpi=64)
 
 
+def training_minutes(row):
+    """Minutes of training (wall clock, validation included) at the end of each epoch of a run: from its recorded
+    ``elapsed_seconds``, or, for rows written before they were recorded, its training time spread evenly."""
+    h = row["history"]
+    n = len(h["val_kl"])
+    elapsed = h.get("elapsed_seconds")
+    if not elapsed:
+        elapsed = [row.get("train_seconds", n) * (i + 1) / n for i in range(n)]
+    return np.asarray(elapsed[:n], np.float64) / 60.0
+
+
 def learning_curves_figure(rows):
-    """Validation bits/dim per epoch (the negative ELBO of the integer image; integer and binarized images
-    apart) and the validation KL, every trained run; one legend below the panels, where it covers no curve."""
-    from matplotlib.ticker import LogLocator, MaxNLocator, ScalarFormatter
+    """Validation bits/dim against training time (the negative ELBO of the integer image; integer and binarized
+    images apart, a panel only for a table that has runs) and the validation KL, every trained run, one point per
+    epoch: at equal compute the ranking at any budget is read off a vertical line. One legend below the panels."""
+    from matplotlib.ticker import LogLocator, ScalarFormatter
 
     plt = _plt()
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     models = [r for r in rows if r.get("kind", MODEL) == MODEL]
-    # One colour per run, the same in the three panels (tab20 once the ten default colours run out).
+    tables = [t for t in (GREY, BINARIZED) if any(r["table"] == t and r["history"].get("val_bits_per_dim")
+                                                  for r in models)]
+    fig, axes = plt.subplots(1, len(tables) + 1, figsize=(4.4 * (len(tables) + 1), 3.8), squeeze=False)
+    axes = axes[0]
+    # One colour per run, the same in every panel (tab20 once the ten default colours run out).
     palette = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
     colours = {r["name"]: palette(i % palette.N) for i, r in enumerate(models)}
-    for ax, table in zip(axes[:2], (GREY, BINARIZED)):
+    for ax, table in zip(axes, tables):
         for r in models:
             curve = r["history"].get("val_bits_per_dim")
             if r["table"] == table and curve:
-                ax.plot(np.arange(1, len(curve) + 1), curve, marker=".", color=colours[r["name"]], label=r["name"])
-        ax.set(xlabel="epoch", ylabel="bits / dim",
+                ax.plot(training_minutes(r), curve, marker=".", color=colours[r["name"]], label=r["name"])
+        ax.set(xlabel="training time (minutes, wall clock)", ylabel="bits / dim",
                title=f"validation -ELBO, {'integer' if table == GREY else 'binarized'} images (bits/dim)")
-        if ax.get_legend_handles_labels()[0]:
-            ax.set_yscale("log")
-            # Plain numbers on the log axis (3.6, not 3.6x10^0), at a few readable positions.
-            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)))
-            ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
-            formatter = ScalarFormatter()
-            formatter.set_scientific(False)
-            ax.yaxis.set_major_formatter(formatter)
-            ax.yaxis.set_minor_formatter(plt.NullFormatter())
-        else:
-            ax.text(0.5, 0.5, "no runs", ha="center", va="center", transform=ax.transAxes, color="grey")
+        ax.set_yscale("log")
+        # Plain numbers on the log axis (3.6, not 3.6x10^0), at a few readable positions.
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)))
+        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
+        formatter = ScalarFormatter()
+        formatter.set_scientific(False)
+        ax.yaxis.set_major_formatter(formatter)
+        ax.yaxis.set_minor_formatter(plt.NullFormatter())
     for r in models:
-        h = r["history"]
-        axes[2].plot(np.arange(1, len(h["val_kl"]) + 1), h["val_kl"], marker=".", color=colours[r["name"]],
-                     label=r["name"])
-    axes[2].set(xlabel="epoch", ylabel="nats / image", title="validation KL(q(z|x) || p(z))")
+        axes[-1].plot(training_minutes(r), r["history"]["val_kl"], marker=".", color=colours[r["name"]],
+                      label=r["name"])
+    axes[-1].set(xlabel="training time (minutes, wall clock)", ylabel="nats / image",
+                 title="validation KL(q(z|x) || p(z))")
     for ax in axes:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    handles, labels = axes[2].get_legend_handles_labels()
+        ax.set_xlim(left=0)
+    handles, labels = axes[-1].get_legend_handles_labels()
     if handles:
-        # One legend for the three panels (same colour, same run), below them: it covers no curve.
+        # One legend for the panels (same colour, same run), below them: it covers no curve.
         fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(5, len(labels)),
                    fontsize=8, frameon=False)
     fig.tight_layout()

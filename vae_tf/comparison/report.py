@@ -49,6 +49,7 @@ GREY_COLUMNS = [
     ("kl", "KL", "{:.2f}"),
     ("active_units", "active units", "{}"),
     ("train_seconds", "train s", "{:.1f}"),
+    ("epochs", "epochs", "{}"),
 ]
 #: (key, header, format) of the binarized table.
 BINARIZED_COLUMNS = [
@@ -62,6 +63,7 @@ BINARIZED_COLUMNS = [
     ("kl", "KL", "{:.2f}"),
     ("active_units", "active units", "{}"),
     ("train_seconds", "train s", "{:.1f}"),
+    ("epochs", "epochs", "{}"),
 ]
 
 
@@ -255,6 +257,26 @@ def _levels_phrase(settings):
     return f"{kind}, {levels} levels each" if levels else kind
 
 
+def budget_sentence(settings, models):
+    """Which budget the ranking is at: equal compute (``--minutes``) or equal epochs, in one paragraph."""
+    minutes = settings.get("minutes")
+    if minutes is None:
+        epochs = settings.get("max_epochs") or models[0].get("max_epochs", models[0]["epochs"])
+        seconds = [r["train_seconds"] for r in models if r.get("train_seconds")]
+        spread = (f" (from {min(seconds):.0f} to {max(seconds):.0f} s each: see the table)" if len(seconds) > 1
+                  else "")
+        return (f"**Ranked at equal epochs**: every configuration trained {epochs} epoch{'s' if epochs != 1 else ''}, "
+                f"which cost them different training time{spread}; `--minutes M` ranks at equal compute "
+                f"instead.\n\n")
+    epochs = sorted({r["epochs"] for r in models})
+    runs = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]} to {epochs[-1]}"
+    return (f"**Ranked at equal compute: {minutes:g} minute{'s' if minutes != 1 else ''} of training per "
+            f"configuration** (wall clock, validation included; no epoch is started once the budget is spent, at "
+            f"most {settings.get('max_epochs')} epochs). That bought {runs} epochs (see each row's training seconds "
+            f"and epochs). `learning_curves.png` plots validation bits/dim against training time for every "
+            f"configuration, so the ranking can be read at any smaller budget too.\n\n")
+
+
 def _header(rows, settings, models):
     first = models[0]
     d = int(settings["num_dims"])
@@ -273,10 +295,10 @@ def _header(rows, settings, models):
                  "likelihoods in float32)")
     scored = sorted({r.get("scored_examples", r.get("iwae_examples")) for r in models})
     tested = sorted({r.get("test_examples") for r in models if r.get("test_examples")})
-    return progress + (
+    return progress + budget_sentence(settings, models) + (
         f"Data: {settings['data_description']} ({_levels_phrase(settings)}; D = {d} sub-pixels per image). "
         f"Every run: {' / '.join(networks)} encoder and decoder{size}, latent_dim={first['latent_dim']}, "
-        f"{first['epochs']} epochs, batch size {first['batch_size']}, Adam(1e-3), seed {first['seed']}. "
+        f"batch size {first['batch_size']}, Adam(1e-3), seed {first['seed']}. "
         f"Bits/dim, its standard error, `log P(x)`, the ELBO and IWAE (k={first['iwae_k']}) are taken on the "
         f"same first {', '.join(map(str, scored))} test images; the MSE, KL and active units on all "
         f"{', '.join(map(str, tested)) or 'of them'}.")

@@ -11,7 +11,7 @@ from vae_tf.comparison.outputs import finished_rows
 from vae_tf.comparison.references import DESCRIPTIONS, reference_rows
 from vae_tf.comparison.report import BINARIZED, GREY, MODEL
 from vae_tf.data import binarize_static, grey_levels, load_dataset
-from vae_tf.errors import RunInterrupted, check_positive_int
+from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
 from vae_tf.long_jobs import stopping_on_signals
 from vae_tf.models.vae.config import build_vae, keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
@@ -21,10 +21,12 @@ from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
 
 #: IWAE with k samples costs k decoder passes per image: score this many test images by default.
 DEFAULT_IWAE_EXAMPLES = 1000
+#: The epochs of a run: without a time budget, and under one when no count is given (in effect no cap).
+DEFAULT_EPOCHS, BUDGET_MAX_EPOCHS = 10, 1000
 
 
-def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
-            seed=0, out="runs/compare", verbose=1):
+def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=16, k=100, batch_size=100,
+            seed=0, out="runs/compare", verbose=1, minutes=None):
     """Trains one VAE per configuration and writes the comparison into ``out``.
 
     Args:
@@ -32,7 +34,10 @@ def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16,
         data: path of a local ``.npz`` (``x_train, y_train, x_test, y_test``); overrides where
             the arrays come from.
         configs: ``None`` (all of ``vae_tf.compare.DEFAULT_CONFIGS``), names, or ``VAEConfig`` objects.
-        epochs, latent_dim, batch_size, seed: the budget and architecture every run shares.
+        epochs, latent_dim, batch_size, seed: the budget and architecture every run shares (epochs: default 10).
+        minutes: equal compute instead of equal epochs: every configuration gets this wall-clock training budget
+            (no epoch is started once it is spent; ``epochs`` becomes a maximum, :data:`BUDGET_MAX_EPOCHS` when
+            None). The report ranks at this budget and plots validation bits/dim against training time.
         k: importance samples for the test log-likelihood (on the first 1000 test images).
         out: directory for report.md, results.json, results.csv and the PNGs.
         verbose: 0 silent; 1 Keras progress bars, messages and the summary table; 2 the same with
@@ -42,13 +47,13 @@ def compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16,
         One dict per run, the rows of ``results.json``.
     """
     return run_compare(dataset=dataset, data=data, configs=configs, epochs=epochs, latent_dim=latent_dim, k=k,
-                       batch_size=batch_size, seed=seed, out=out, verbose=verbose)
+                       batch_size=batch_size, seed=seed, out=out, verbose=verbose, minutes=minutes)
 
 
-def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim=16, k=100, batch_size=100,
+def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True, image_size=None, skip_bad_files=False, network=None):
+                codecs=True, image_size=None, skip_bad_files=False, network=None, minutes=None):
     """:func:`vae_tf.compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs seconds per model on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.comparison.report.reference_row`).
@@ -56,8 +61,12 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
     on the same integer test images (:func:`vae_tf.comparison.references.reference_rows`).
     ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`).
     ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
-    configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`)."""
-    epochs = check_positive_int(epochs, "epochs")
+    configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`); ``minutes``: the
+    equal wall-clock training budget of every configuration (see :func:`compare`)."""
+    if minutes is not None:
+        minutes = check_positive_number(minutes, "minutes", "of training per configuration")
+    epochs = check_positive_int((DEFAULT_EPOCHS if minutes is None else BUDGET_MAX_EPOCHS) if epochs is None else epochs,
+                                "epochs")
     k = check_positive_int(k, "k")
     batch_size = check_positive_int(batch_size, "batch_size")
     chosen = resolve_configs(configs, latent_dim=check_positive_int(latent_dim, "latent_dim"))
@@ -72,12 +81,16 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
                          "configurations need integer grey levels (e.g. uint8 images).")
     os.makedirs(out, exist_ok=True)
     say = print if verbose else (lambda *a, **kw: None)
-    say(f"vae-tf compare: {images.describe()}; {len(chosen)} configurations, {epochs} epochs each.")
+    say(f"vae-tf compare: {images.describe()}; {len(chosen)} configuration{'s' if len(chosen) != 1 else ''}, "
+        f"{training_budget(epochs, minutes)} each.")
     settings = {"dataset": images.name, "data_description": images.describe(),
                 "num_dims": int(np.prod(images.event_shape)), "num_levels": images.num_levels,
-                "channels": int(images.event_shape[-1]), "configurations": [c.name for c in chosen]}
-    budget = {"data": images.describe(), "source": images.source, "content": _fingerprint(images), "epochs": epochs, "k": k, "batch_size": batch_size,
-              "seed": seed, "iwae_examples": iwae_examples}
+                "channels": int(images.event_shape[-1]), "configurations": [c.name for c in chosen],
+                "minutes": minutes, "max_epochs": epochs}
+    budget = {"data": images.describe(), "source": images.source, "content": _fingerprint(images), "epochs": epochs,
+              "k": k, "batch_size": batch_size, "seed": seed, "iwae_examples": iwae_examples}
+    if minutes is not None:  # runs without a budget keep their keys (and resume) as before
+        budget["minutes"] = minutes
     earlier = finished_rows(out)
     rows = []
 
@@ -108,7 +121,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
                 else:
                     say(f"\n[{i + 1}/{len(chosen)}] {config.name}: {config.description}")
                     row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
-                                   jit_compile)
+                                   jit_compile, minutes)
                     row["run_key"] = key
                 models = sorted([r for r in rows if r["kind"] == MODEL] + [row], key=lambda r: position[r["run_key"]])
                 rows = models + [r for r in rows if r["kind"] != MODEL]
@@ -126,14 +139,21 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
     return rows + [dict(r) for r in references]
 
 
-def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile):
+def training_budget(epochs, minutes):
+    """``"10 epochs"`` or ``"5 minutes of training (at most 1000 epochs)"``: the budget every configuration gets."""
+    if minutes is None:
+        return f"{epochs} epoch{'s' if epochs != 1 else ''}"
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''} of training (at most {epochs} epochs)"
+
+
+def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile, minutes=None):
     keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
     row = {"kind": MODEL, "table": BINARIZED if config.binarized else GREY,
            "name": config.name, "description": config.description, "dataset": images.name,
            "likelihood": config.likelihood, "loss": config.loss, "binarized": config.binarized,
            "dequantized": config.dequantized,
-           "latent_dim": config.latent_dim, "hidden": list(config.hidden), "epochs": epochs,
-           "batch_size": batch_size, "seed": seed, "implied_sigma": None, "implied_beta": None}
+           "latent_dim": config.latent_dim, "hidden": list(config.hidden), "epochs": epochs, "max_epochs": epochs,
+           "minutes": minutes, "batch_size": batch_size, "seed": seed, "implied_sigma": None, "implied_beta": None}
     if config.loss == "keras_mse":
         row["implied_sigma"] = keras_mse_implied_sigma(images.event_shape)
         row["implied_beta"] = keras_mse_implied_beta(images.event_shape, meant_sigma=1.0)
@@ -142,7 +162,12 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     model = build_vae(config, images.event_shape, seed=seed, num_levels=2 if config.binarized else images.num_levels)
     splits = prepare_splits(config, model.likelihood, images, seed)
     result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
-                     jit_compile=jit_compile)
+                     jit_compile=jit_compile, minutes=minutes)
+    row["epochs"] = result.epochs_run
+    if minutes is not None:
+        say(f"  trained {result.epochs_run} epoch{'s' if result.epochs_run != 1 else ''} in "
+            f"{result.seconds:.0f} s of the {minutes:g}-minute budget"
+            + ("" if result.stopped_by_budget else f" (stopped at the {epochs}-epoch maximum)"))
     # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
     # same fixed dequantized draw it was validated on (the test seed).
     x_levels = splits.x_test if config.binarized else images.x_test
@@ -152,6 +177,7 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
                network=network_name(config, model), parameters=int(model.count_params()), precision=model.precision)
     row.update(_save_pictures(model, config, splits.x_test, out, seed))
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
+    row["history"]["elapsed_seconds"] = result.elapsed_seconds
     row["history"]["val_bits_per_dim"] = validation_bits_per_dim(row, images.event_shape, images.num_levels)
     se = "" if row["bits_per_dim_se"] is None else f" +- {row['bits_per_dim_se']:.4f}"
     bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f}{se} ({row['bits_per_dim_method']})"

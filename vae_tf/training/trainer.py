@@ -14,7 +14,7 @@ import keras
 from vae_tf.atomic_files import atomic_path
 from vae_tf.callbacks import EpochTimer, KLWarmup
 from vae_tf.data import binarize_static, dequantize_static, make_dataset
-from vae_tf.errors import InvalidInputError
+from vae_tf.errors import InvalidInputError, check_positive_number
 from vae_tf.models.vae.config import build_loss
 from vae_tf.training.schedules import learning_rate_schedule
 
@@ -32,6 +32,10 @@ class TrainingResult:
     train_seconds: float
     examples_per_second: float
     epochs_run: int
+    #: Wall-clock seconds from the start of ``fit`` to the end of each epoch (validation and compilation included).
+    elapsed_seconds: list = dataclasses.field(default_factory=list)
+    #: True when a time budget, not the epoch count, ended training.
+    stopped_by_budget: bool = False
 
 
 class Splits(NamedTuple):
@@ -69,7 +73,7 @@ def prepare_splits(config, likelihood, data, seed=0):
 
 
 def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, callbacks=(), learning_rate=1e-3,
-            jit_compile="auto", lr_schedule="constant", kl_warmup=0, precision="auto"):
+            jit_compile="auto", lr_schedule="constant", kl_warmup=0, precision="auto", minutes=None):
     """Compiles ``model`` with ``config``'s loss and fits it on ``splits`` (:func:`prepare_splits`); returns a
     :class:`TrainingResult`.
 
@@ -83,6 +87,9 @@ def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, ca
     MLPs, none for networks with convolutions, see ``VAE.prefers_xla``): XLA compilation costs tens
     of seconds on a CPU, worth it only for long runs; ``precision`` too (``"auto"``: bfloat16 conv networks
     where the CPU computes it natively).
+
+    ``minutes``: a wall-clock budget for the whole ``fit`` (:class:`~vae_tf.callbacks.EpochTimer`): no epoch is
+    started once it is spent, so ``epochs`` becomes a maximum; a finished epoch is always kept.
     """
     x_train, x_val, _, train_options = splits
     train = make_dataset(x_train, batch_size, shuffle=True, seed=seed, **train_options)
@@ -92,7 +99,7 @@ def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, ca
     model.compile(optimizer=optimizer, loss=build_loss(config, x_train.shape[1:]), jit_compile=jit_compile,
                   precision=precision)
     callbacks = [*callbacks, *([KLWarmup(epochs=kl_warmup)] if kl_warmup else [])]
-    timer = EpochTimer()
+    timer = EpochTimer(None if minutes is None else 60.0 * check_positive_number(minutes, "minutes"))
     start = time.perf_counter()
     history = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose,
                         callbacks=[timer, *callbacks], shuffle=False)
@@ -107,6 +114,8 @@ def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, ca
         train_seconds=train_seconds,
         examples_per_second=len(x_train) * len(steady) / sum(steady) if sum(steady) > 0 else float("nan"),
         epochs_run=epochs_run,
+        elapsed_seconds=[float(t) for t in timer.elapsed],
+        stopped_by_budget=timer.stopped_by_budget,
     )
 
 
