@@ -25,7 +25,7 @@ from vae_tf.errors import InvalidInputError
 from vae_tf.losses import scale_for_replicas
 from vae_tf.networks import (choose_precision, has_convolutions, network_precision, params_per_pixel,
                              set_network_precision)
-from vae_tf.objectives import check_log_density_loss, reconstruction_loss_for
+from vae_tf.objectives import check_log_density_loss, check_loss_trains_scale, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_sample_weight
 
 tfd = tfp.distributions
@@ -151,6 +151,9 @@ class LatentVariableModel(keras.Model):
         # it: a metric like the others, so Keras reports and tf.distribute reduces it as it does them.
         self.beta_tracker = keras.metrics.Mean(name="beta")
         self.reconstruction_loss = losses.NegativeLogLikelihood()
+        # None: p(x|z) is scored as the likelihood layer gives it. A float: the loss given to compile trains only
+        # the decoder's mean, and every score is taken at this sigma (vae_tf.objectives.check_loss_trains_scale).
+        self.scored_sigma = None
 
     @property
     def event_shape(self):
@@ -177,7 +180,10 @@ class LatentVariableModel(keras.Model):
         """Keras ``compile`` with the fast path on by default.
 
         ``loss`` is the reconstruction term (default ``losses.NegativeLogLikelihood()``); the package's losses
-        receive the decoder distribution, any other Keras loss its mean. ``jit_compile="auto"`` means XLA
+        receive the decoder distribution, any other Keras loss its mean. A loss that trains only the mean of a
+        Gaussian whose sigma is learned (``ScaledMSE``, Keras' ``"mse"``) leaves that sigma untrained: a
+        ``UserWarning`` says so, and the model is scored at the sigma the loss implies (:attr:`scored_sigma`,
+        :func:`vae_tf.objectives.check_loss_trains_scale`). ``jit_compile="auto"`` means XLA
         unless running eagerly, under a ``tf.distribute`` strategy, or when the networks hold a convolution
         (:meth:`prefers_xla`). ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or 1 under
         a strategy: Keras 3.15's multi-step loop fails under ``MirroredStrategy`` ("You must feed a value for
@@ -207,6 +213,9 @@ class LatentVariableModel(keras.Model):
         if getattr(self, "num_samples", 1) > 1:  # importance weights need -log p(x|z) itself
             check_log_density_loss(reconstruction_loss, self.likelihood)
         self.reconstruction_loss = reconstruction_loss
+        self.scored_sigma = check_loss_trains_scale(reconstruction_loss, self.likelihood)
+        # What the model scores may have changed: the compiled evaluation passes kept with it are stale.
+        self.__dict__.pop("_vae_tf_cache", None)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
 
