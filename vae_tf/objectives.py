@@ -198,7 +198,8 @@ def check_loss_trains_scale(loss, likelihood):
 def scored_likelihood(model, px):
     """``p(x|z)`` as ``model`` is scored: ``px`` itself, or, when ``compile`` found that the loss trains only the
     decoder's mean (``model.scored_sigma``, :func:`check_loss_trains_scale`), the likelihood layer's kind of Gaussian
-    at the decoder's mean ``px.mean()`` with that fixed sigma (``at_fixed_scale``). ``px`` may be the flat event view."""
+    at the decoder's mean ``px.mean()`` with that fixed sigma (``at_fixed_scale``). ``px`` may be the flat event
+    view."""
     sigma = getattr(model, "scored_sigma", None)
     return px if sigma is None else model.likelihood.at_fixed_scale(px.mean(), sigma)
 

@@ -74,6 +74,7 @@ def run_train_command(args):
     import keras
 
     from vae_tf.data import DATASETS, load_dataset
+    from vae_tf.long_jobs import count_of
     from vae_tf.models.vae import DEFAULT_CONFIGS, build_vae, resolve_configs
     from vae_tf.networks import NETWORKS, describe_network
     from vae_tf.objectives import OBJECTIVES
@@ -111,7 +112,7 @@ def run_train_command(args):
                    "kl_warmup": args.kl_warmup, "image_size": args.image_size}, f, indent=2)
     # Only now is the backup redundant: a kill before the save above resumes from the last epoch.
     shutil.rmtree(backup_dir, ignore_errors=True)
-    print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "
+    print(f"Trained {count_of(result.epochs_run, 'epoch')} in {result.seconds:.1f} s "
           f"({result.examples_per_second:.0f} examples/s); saved {args.out}")
     print(f"Network: {describe_network(model)}")
     return 0

@@ -9,6 +9,8 @@ import math
 import os
 
 from vae_tf.atomic_files import atomic_path
+from vae_tf.comparison.references import MARGINALS
+from vae_tf.long_jobs import count_of
 
 
 MODEL, REFERENCE = "model", "reference"
@@ -151,14 +153,21 @@ def ranking_in_words(rows, num_dims, table=GREY):
         return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image{noise}) behind"
 
     tied = [r for r in models[1:] if is_tie(r, best)]
-    words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
-             f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']})"]
-    if tied:
-        words.append(f"; {_names(tied)} {'ties' if len(tied) == 1 else 'tie'} with it (within "
-                     f"{TIE_STANDARD_ERRORS:g} standard errors of the difference, so the order between them is "
-                     "not settled by these test images)")
-    elif len(models) > 1:
-        words.append(f"; the runner-up `{models[1]['name']}` is {gap(models[1])}")
+    if len(models) == 1:
+        words = [f"**Ranking.** The one model, `{best['name']}`, scores {best['bits_per_dim']:.4f} bits/dim "
+                 f"({best['bits_per_dim_method']})"]
+    elif tied:
+        # No row is "best" when the test images cannot tell the first rows apart.
+        leaders = [best] + tied
+        rates = " and ".join(f"{r['bits_per_dim']:.4f}" for r in leaders)
+        words = [f"**Ranking.** Of the {len(models)} models, {_names(leaders)} tie for the best, at {rates} "
+                 f"bits/dim ({best['bits_per_dim_method']}): "
+                 f"within {TIE_STANDARD_ERRORS:g} standard errors of the difference, so these test images do not "
+                 "settle the order between them"]
+    else:
+        words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
+                 f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']}); the runner-up "
+                 f"`{models[1]['name']}` is {gap(models[1])}"]
     words.append(". ")
     mse = [r for r in models if r.get("loss") in ("scaled_mse", "keras_mse")]
     if mse and mse[0]["name"] != best["name"]:
@@ -184,8 +193,9 @@ def ranking_in_words(rows, num_dims, table=GREY):
         beaten = [r["name"] for r in references if r["bits_per_dim"] > best["bits_per_dim"] and not is_tie(r, best)]
         even = [r["name"] for r in references if is_tie(r, best)]
         ahead = [r for r in references if r["bits_per_dim"] <= best["bits_per_dim"] and not is_tie(r, best)]
+        who = f"`{best['name']}`" + (f" (tied with {_names(tied)})" if tied else "")
         words.append(f"**Against the references** (not models: {' and '.join(k for k in kinds if k)} on the same "
-                     f"integer test images), `{best['name']}` ranks {best['rank']} of {len(everything)}")
+                     f"integer test images), {who} ranks {best['rank']} of {len(everything)}")
         if beaten:
             words.append(f"; it needs fewer bits than {', '.join(beaten)}")
         if even:
@@ -228,11 +238,71 @@ def what_you_see(rows, table=GREY):
     words.append("Samples decode `z` drawn from the prior; where the encoder's posteriors do not fill the prior, "
                  "such `z` fall between the training images and decode to shapes unlike any of them")
     if collapsed:
-        words.append(f" (and {_names(collapsed)}, with at most one active latent unit, "
-                     f"{'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for every `z`: "
-                     "posterior collapse)")
+        units = [f"`{r['name']}`, with {'no' if r['active_units'] == 0 else r['active_units']} active latent "
+                 f"unit{'s' if r['active_units'] > 1 else ''}," for r in collapsed]
+        listed = units[0] if len(units) == 1 else " ".join(units[:-1]) + " and " + units[-1]  # each ends in a comma
+        words.append(f" (and {listed} {'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for "
+                     "every `z`: posterior collapse)")
     words.append(".")
     return "".join(words) + "\n"
+
+
+#: What to try when every model is weak (:func:`weak_models_note`).
+WEAK_MODELS_ADVICE = ("more epochs (`--epochs`), more images, a smaller `--latent-dim` or network (`--hidden`, "
+                      "`--network mlp`)")
+#: Decoders over the levels that model grey-level images best in the README's runs.
+STRONG_DECODERS = ("categorical", "logistic_mixture")
+
+
+def weak_models_note(rows, settings, table=GREY):
+    """``(headline, words)`` when the best model of ``table`` does not beat the per-pixel marginals (a model with no
+    latent variable) or the uniform code (``log2 L`` bits/dim, every sub-pixel stored as it is), with the likely
+    cause and what to try; None when it does (or there is no model)."""
+    everything = [r for r in ranked(rows, table) if r["rank"] is not None]
+    models = [r for r in everything if r.get("kind", MODEL) == MODEL]
+    levels = 2 if table == BINARIZED else settings.get("num_levels")
+    if not models:
+        return None
+    best = models[0]
+    uniform = math.log2(levels) if levels else None
+    marginals = next((r for r in everything if r.get("name") == MARGINALS), None)
+    misses = []
+    if marginals is not None and (best["bits_per_dim"] >= marginals["bits_per_dim"] or is_tie(best, marginals)):
+        misses.append(f"the per-pixel marginals ({marginals['bits_per_dim']:.4f} bits/dim: an independent "
+                      "categorical per sub-pixel, no latent variable)")
+    if uniform is not None and best["bits_per_dim"] >= uniform:
+        misses.append(f"the uniform code (log2 {levels} = {uniform:.4g} bits/dim: every sub-pixel stored as it is)")
+    if not misses:
+        return None
+    parameters = max((r.get("parameters") or 0 for r in models), default=0)
+    trained = (f"{settings['train_examples']:,} training images, " if settings.get("train_examples") else "")
+    size = f" and up to {parameters:,} parameters" if parameters else ""
+    others = [name for name in STRONG_DECODERS if name not in {r["name"] for r in models}]
+    named = " and ".join(f"`{n}`" for n in others)
+    decoders = f", or the {named} decoder{'s' if len(others) > 1 else ''}" if others else ""
+    return ("Every model is weak here.",
+            f"The best model, `{best['name']}`, at {best['bits_per_dim']:.4f} bits/dim, does not beat "
+            f"{' nor '.join(misses)}. The likely cause: too few images or epochs for the models' size "
+            f"({trained}{count_of(best.get('epochs') or 0, 'epoch')}{size}). Try {WEAK_MODELS_ADVICE}{decoders}.")
+
+
+#: The bytes of a JPEG 2000 (JP2) file that codes nothing: an all-zero 28x28 grey image, lossless
+#: (``tests/test_compare.py`` measures it).
+JP2_HEADER_BYTES = 218
+JPEG_2000 = "JPEG 2000 lossless"
+
+
+def per_file_headers_note(rows, num_dims, table=GREY):
+    """Where JPEG 2000 is shown: why it can cost more than storing the pixels on small images (its per-file
+    headers: :data:`JP2_HEADER_BYTES`, or ``8 x 218 / D`` bits/dim before any pixel is coded)."""
+    row = next((r for r in ranked(rows, table) if r.get("name") == JPEG_2000 and r["rank"] is not None), None)
+    if row is None:
+        return ""
+    header = 8 * JP2_HEADER_BYTES / int(num_dims)
+    return (f"**Per-file headers.** The image codecs code one file per image, headers included, and on small images "
+            f"the headers weigh: a JPEG 2000 (JP2) file that codes nothing at all holds {JP2_HEADER_BYTES} bytes (an "
+            f"all-zero 28x28 image), {header:.2f} bits/dim of these images of D = {num_dims} sub-pixels before any "
+            f"pixel is coded. That is why `{JPEG_2000}` reads {row['bits_per_dim']:.2f} bits/dim here.\n")
 
 
 def _levels_phrase(settings):
@@ -262,10 +332,25 @@ def _header(rows, settings, models):
     return progress + (
         f"Data: {settings['data_description']} ({_levels_phrase(settings)}; D = {d} sub-pixels per image). "
         f"Every run: {' / '.join(networks)} encoder and decoder{size}, latent_dim={first['latent_dim']}, "
-        f"{first['epochs']} epochs, batch size {first['batch_size']}, Adam(1e-3), seed {first['seed']}. "
+        f"{count_of(first['epochs'], 'epoch')}, batch size {first['batch_size']}, Adam(1e-3), seed {first['seed']}. "
         f"Bits/dim, its standard error, `log P(x)`, the ELBO and IWAE (k={first['iwae_k']}) are taken on the "
         f"same first {', '.join(map(str, scored))} test images; the MSE, KL and active units on all "
         f"{', '.join(map(str, tested)) or 'of them'}.")
+
+
+def _weak_models_paragraph(rows, settings, table):
+    note = weak_models_note(rows, settings, table)
+    return "" if note is None else f"**{note[0]}** {note[1]}\n"
+
+
+def weak_models_lines(rows, settings):
+    """The console's words after the tables when every model of a table is weak (:func:`weak_models_note`)."""
+    lines = []
+    for table, images in ((GREY, "integer"), (BINARIZED, "binarized")):
+        note = weak_models_note(rows, settings, table)
+        if note is not None:
+            lines.append(f"{note[0][:-1]} ({images} images). {note[1]}")
+    return lines
 
 
 def write_report(rows, out, settings):
@@ -278,13 +363,15 @@ def write_report(rows, out, settings):
         lines += [_header(rows, settings, models), ""]
     if grey:
         lines += [f"## Integer images ({_levels_phrase(settings)}), ranked by test bits/dim (lower is better)", "",
-                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows)]
+                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows),
+                  _weak_models_paragraph(rows, settings, GREY), per_file_headers_note(rows, d, GREY)]
         for r in grey:
             if r.get("no_bits_reason"):
                 lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
     if binarized:
         lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",
-                  markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED)]
+                  markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED),
+                  _weak_models_paragraph(rows, settings, BINARIZED), per_file_headers_note(rows, d, BINARIZED)]
     lines += ["Configurations:", ""]
     described = {}
     for r in rows:
@@ -327,7 +414,7 @@ def write_report(rows, out, settings):
                 f"**The Keras `\"mse\"` pitfall (`{r['name']}`).** Keras' `\"mse\"` averages over the D = {d} "
                 f"sub-pixels: `mean-MSE + KL` is a Gaussian decoder with sigma = sqrt(D/2) = {r['implied_sigma']:.2f}, "
                 f"i.e. relative to the sigma = 1 you probably meant, a hidden KL weight beta = D / (2 sigma^2) = "
-                f"{r['implied_beta']:.0f}. It ends with {r['active_units']} active latent units and a "
+                f"{r['implied_beta']:.0f}. It ends with {count_of(r['active_units'], 'active latent unit')} and a "
                 f"reconstruction MSE at the posterior mean of {r['recon_mse']:.4f}{baseline}.\n")
     agreement = _agreement(rows)
     if agreement:
