@@ -40,7 +40,7 @@ def test_the_report_says_when_no_model_beats_the_per_pixel_marginals(tmp_path):
     text = write(rows, tmp_path)
     assert "**Every model is weak here.** The best model, `logistic_mixture`, at 7.4000 bits/dim, does not beat the " \
            "per-pixel marginals (7.2100 bits/dim" in text
-    assert "too few images or epochs for the models' size (1,043 training images, 10 epochs and up to 2,000,000 " \
+    assert "too few images or epochs for the models' size (1,043 training images, 10 epochs, up to 2,000,000 " \
            "parameters)" in text
     assert "more epochs (`--epochs`), more images, a smaller `--latent-dim` or network" in text
     assert "or the `categorical` decoder." in text  # the logistic mixture ran already
@@ -58,7 +58,7 @@ def test_the_report_says_when_the_best_model_is_worse_than_storing_the_bytes(tmp
 def test_a_model_that_beats_the_references_gets_no_such_note(tmp_path):
     rows = [model_row("categorical", 1.26), report.reference_row(MARGINALS, 1.69)]
     assert "weak" not in write(rows, tmp_path)
-    assert report.weak_models_lines(rows, SETTINGS) == []
+    assert report.weak_models_note(rows, SETTINGS, images="integer") == ""
 
 
 # -- item 7: words ---------------------------------------------------------------------------------------------

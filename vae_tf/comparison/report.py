@@ -46,19 +46,9 @@ GREY_COLUMNS = [
     ("active_units", "active units", "{}"),
     ("train_seconds", "train s", "{:.1f}"),
 ]
-#: (key, header, format) of the binarized table.
-BINARIZED_COLUMNS = [
-    ("rank", "rank", "{}"),
-    ("name", "configuration", "{}"),
-    ("bits_per_dim", "bits/dim", "{:.4f}"),
-    ("bits_per_dim_se", "± s.e.", "{:.4f}"),
-    ("test_iwae", "test log p(x) IWAE", "{:.2f}"),
-    ("test_elbo", "test ELBO", "{:.2f}"),
-    ("recon_mse", "MSE at z = posterior mean", "{:.4f}"),
-    ("kl", "KL", "{:.2f}"),
-    ("active_units", "active units", "{}"),
-    ("train_seconds", "train s", "{:.1f}"),
-]
+#: (key, header, format) of the binarized table: the grey table's, the IWAE and ELBO in place of the sigma columns.
+BINARIZED_COLUMNS = GREY_COLUMNS[:4] + [("test_iwae", "test log p(x) IWAE", "{:.2f}"),
+                                        ("test_elbo", "test ELBO", "{:.2f}")] + GREY_COLUMNS[7:]
 
 
 def _cell(value, fmt):
@@ -153,21 +143,17 @@ def ranking_in_words(rows, num_dims, table=GREY):
         return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image{noise}) behind"
 
     tied = [r for r in models[1:] if is_tie(r, best)]
-    if len(models) == 1:
-        words = [f"**Ranking.** The one model, `{best['name']}`, scores {best['bits_per_dim']:.4f} bits/dim "
-                 f"({best['bits_per_dim_method']})"]
-    elif tied:
-        # No row is "best" when the test images cannot tell the first rows apart.
-        leaders = [best] + tied
-        rates = " and ".join(f"{r['bits_per_dim']:.4f}" for r in leaders)
-        words = [f"**Ranking.** Of the {len(models)} models, {_names(leaders)} tie for the best, at {rates} "
-                 f"bits/dim ({best['bits_per_dim_method']}): "
-                 f"within {TIE_STANDARD_ERRORS:g} standard errors of the difference, so these test images do not "
-                 "settle the order between them"]
-    else:
-        words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
-                 f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']}); the runner-up "
-                 f"`{models[1]['name']}` is {gap(models[1])}"]
+    leaders = [best] + tied  # no row is "best" when the test images cannot tell the first rows apart
+    rates = " and ".join(f"{r['bits_per_dim']:.4f}" for r in leaders)
+    opening = (f"The one model, `{best['name']}`, scores" if len(models) == 1 else
+               f"Of the {len(models)} models, {_names(leaders)} tie for the best, at" if tied else
+               f"Of the {len(models)} models, `{best['name']}` models the test images best, at")
+    words = [f"**Ranking.** {opening} {rates} bits/dim ({best['bits_per_dim_method']})"]
+    if tied:
+        words.append(f": within {TIE_STANDARD_ERRORS:g} standard errors of the difference, so these test images do "
+                     "not settle the order between them")
+    elif len(models) > 1:
+        words.append(f"; the runner-up `{models[1]['name']}` is {gap(models[1])}")
     words.append(". ")
     mse = [r for r in models if r.get("loss") in ("scaled_mse", "keras_mse")]
     if mse and mse[0]["name"] != best["name"]:
@@ -239,70 +225,65 @@ def what_you_see(rows, table=GREY):
                  "such `z` fall between the training images and decode to shapes unlike any of them")
     if collapsed:
         units = [f"`{r['name']}`, with {'no' if r['active_units'] == 0 else r['active_units']} active latent "
-                 f"unit{'s' if r['active_units'] > 1 else ''}," for r in collapsed]
-        listed = units[0] if len(units) == 1 else " ".join(units[:-1]) + " and " + units[-1]  # each ends in a comma
+                 f"unit{'s' if r['active_units'] > 1 else ''}," for r in collapsed]  # each ends in a comma
+        listed = " ".join(units[:-1]) + " and " + units[-1] if len(units) > 1 else units[0]
         words.append(f" (and {listed} {'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for "
                      "every `z`: posterior collapse)")
     words.append(".")
     return "".join(words) + "\n"
 
 
-#: What to try when every model is weak (:func:`weak_models_note`).
+#: What to try when every model is weak (:func:`weak_models_note`), then the strong decoders not yet tried.
 WEAK_MODELS_ADVICE = ("more epochs (`--epochs`), more images, a smaller `--latent-dim` or network (`--hidden`, "
                       "`--network mlp`)")
-#: Decoders over the levels that model grey-level images best in the README's runs.
-STRONG_DECODERS = ("categorical", "logistic_mixture")
 
 
-def weak_models_note(rows, settings, table=GREY):
-    """``(headline, words)`` when the best model of ``table`` does not beat the per-pixel marginals (a model with no
-    latent variable) or the uniform code (``log2 L`` bits/dim, every sub-pixel stored as it is), with the likely
-    cause and what to try; None when it does (or there is no model)."""
+def weak_models_note(rows, settings, table=GREY, images=None):
+    """A paragraph when the best model of ``table`` does not beat the per-pixel marginals (no latent variable) or the
+    uniform code (``log2 L`` bits/dim: the sub-pixels as they are), with the likely cause and what to try; "" when it
+    does. Markdown for the report; plain, naming the ``images``, for the console."""
     everything = [r for r in ranked(rows, table) if r["rank"] is not None]
     models = [r for r in everything if r.get("kind", MODEL) == MODEL]
     levels = 2 if table == BINARIZED else settings.get("num_levels")
-    if not models:
-        return None
-    best = models[0]
-    uniform = math.log2(levels) if levels else None
     marginals = next((r for r in everything if r.get("name") == MARGINALS), None)
-    misses = []
+    if not models:
+        return ""
+    best, misses = models[0], []
     if marginals is not None and (best["bits_per_dim"] >= marginals["bits_per_dim"] or is_tie(best, marginals)):
         misses.append(f"the per-pixel marginals ({marginals['bits_per_dim']:.4f} bits/dim: an independent "
                       "categorical per sub-pixel, no latent variable)")
-    if uniform is not None and best["bits_per_dim"] >= uniform:
-        misses.append(f"the uniform code (log2 {levels} = {uniform:.4g} bits/dim: every sub-pixel stored as it is)")
+    if levels and best["bits_per_dim"] >= math.log2(levels):
+        misses.append(f"the uniform code (log2 {levels} = {math.log2(levels):.4g} bits/dim: every sub-pixel stored "
+                      "as it is)")
     if not misses:
-        return None
-    parameters = max((r.get("parameters") or 0 for r in models), default=0)
-    trained = (f"{settings['train_examples']:,} training images, " if settings.get("train_examples") else "")
-    size = f" and up to {parameters:,} parameters" if parameters else ""
-    others = [name for name in STRONG_DECODERS if name not in {r["name"] for r in models}]
-    named = " and ".join(f"`{n}`" for n in others)
-    decoders = f", or the {named} decoder{'s' if len(others) > 1 else ''}" if others else ""
-    return ("Every model is weak here.",
-            f"The best model, `{best['name']}`, at {best['bits_per_dim']:.4f} bits/dim, does not beat "
+        return ""
+    parameters = max(r.get("parameters") or 0 for r in models)
+    budget = [f"{settings['train_examples']:,} training images" if settings.get("train_examples") else None,
+              count_of(best.get("epochs") or 0, "epoch"), f"up to {parameters:,} parameters" if parameters else None]
+    budget = ", ".join(b for b in budget if b)
+    others = [f"`{name}`" for name in ("categorical", "logistic_mixture") if name not in {r["name"] for r in models}]
+    decoders = f", or the {' and '.join(others)} decoder{'s' if len(others) > 1 else ''}" if others else ""
+    headline = "**Every model is weak here.**" if images is None else f"Every model is weak here ({images} images)."
+    return (f"{headline} The best model, `{best['name']}`, at {best['bits_per_dim']:.4f} bits/dim, does not beat "
             f"{' nor '.join(misses)}. The likely cause: too few images or epochs for the models' size "
-            f"({trained}{count_of(best.get('epochs') or 0, 'epoch')}{size}). Try {WEAK_MODELS_ADVICE}{decoders}.")
+            f"({budget}). Try {WEAK_MODELS_ADVICE}{decoders}.\n")
 
 
-#: The bytes of a JPEG 2000 (JP2) file that codes nothing: an all-zero 28x28 grey image, lossless
-#: (``tests/test_compare.py`` measures it).
+#: The bytes of a lossless JPEG 2000 (JP2) file of an all-zero 28x28 grey image: its headers (``tests/test_report.py``).
 JP2_HEADER_BYTES = 218
-JPEG_2000 = "JPEG 2000 lossless"
 
 
 def per_file_headers_note(rows, num_dims, table=GREY):
-    """Where JPEG 2000 is shown: why it can cost more than storing the pixels on small images (its per-file
-    headers: :data:`JP2_HEADER_BYTES`, or ``8 x 218 / D`` bits/dim before any pixel is coded)."""
-    row = next((r for r in ranked(rows, table) if r.get("name") == JPEG_2000 and r["rank"] is not None), None)
+    """Where JPEG 2000 is shown: why it can cost more than the pixels on small images (``8 x 218 / D`` bits/dim of
+    per-file headers before any pixel is coded)."""
+    row = next((r for r in ranked(rows, table) if r.get("name") == "JPEG 2000 lossless" and r["rank"]), None)
     if row is None:
         return ""
-    header = 8 * JP2_HEADER_BYTES / int(num_dims)
     return (f"**Per-file headers.** The image codecs code one file per image, headers included, and on small images "
             f"the headers weigh: a JPEG 2000 (JP2) file that codes nothing at all holds {JP2_HEADER_BYTES} bytes (an "
-            f"all-zero 28x28 image), {header:.2f} bits/dim of these images of D = {num_dims} sub-pixels before any "
-            f"pixel is coded. That is why `{JPEG_2000}` reads {row['bits_per_dim']:.2f} bits/dim here.\n")
+            f"all-zero 28x28 image), {8 * JP2_HEADER_BYTES / int(num_dims):.2f} bits/dim of these images of D = "
+            f"{num_dims} sub-pixels before any pixel is coded. That is why `JPEG 2000 lossless` reads "
+            f"{row['bits_per_dim']:.2f} bits/dim here.\n")
 
 
 def _levels_phrase(settings):
@@ -338,21 +319,6 @@ def _header(rows, settings, models):
         f"{', '.join(map(str, tested)) or 'of them'}.")
 
 
-def _weak_models_paragraph(rows, settings, table):
-    note = weak_models_note(rows, settings, table)
-    return "" if note is None else f"**{note[0]}** {note[1]}\n"
-
-
-def weak_models_lines(rows, settings):
-    """The console's words after the tables when every model of a table is weak (:func:`weak_models_note`)."""
-    lines = []
-    for table, images in ((GREY, "integer"), (BINARIZED, "binarized")):
-        note = weak_models_note(rows, settings, table)
-        if note is not None:
-            lines.append(f"{note[0][:-1]} ({images} images). {note[1]}")
-    return lines
-
-
 def write_report(rows, out, settings):
     """``report.md``: the ranked tables, the ranking in words, what you see, how to read them."""
     models = [r for r in rows if r.get("kind", MODEL) == MODEL]
@@ -364,14 +330,14 @@ def write_report(rows, out, settings):
     if grey:
         lines += [f"## Integer images ({_levels_phrase(settings)}), ranked by test bits/dim (lower is better)", "",
                   markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows),
-                  _weak_models_paragraph(rows, settings, GREY), per_file_headers_note(rows, d, GREY)]
+                  weak_models_note(rows, settings, GREY), per_file_headers_note(rows, d, GREY)]
         for r in grey:
             if r.get("no_bits_reason"):
                 lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
     if binarized:
         lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",
                   markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED),
-                  _weak_models_paragraph(rows, settings, BINARIZED), per_file_headers_note(rows, d, BINARIZED)]
+                  weak_models_note(rows, settings, BINARIZED), per_file_headers_note(rows, d, BINARIZED)]
     lines += ["Configurations:", ""]
     described = {}
     for r in rows:

@@ -128,8 +128,10 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=10, latent_dim
             raise RunInterrupted(f"stopped by {stop.signal} during `{where}`: {saved}; rerun the same command "
                                  "to resume.") from error
     say("\n" + report.text_tables(rows + [dict(r) for r in references]))
-    for line in report.weak_models_lines(rows + [dict(r) for r in references], settings):
-        say("\n" + line)
+    for table, images_are in ((GREY, "integer"), (BINARIZED, "binarized")):
+        weak = report.weak_models_note(rows + [dict(r) for r in references], settings, table, images=images_are)
+        if weak:
+            say("\n" + weak.strip())
     say(f"\nReport: {os.path.join(out, 'report.md')}")
     return rows + [dict(r) for r in references]
 

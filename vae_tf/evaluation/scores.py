@@ -125,7 +125,7 @@ def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_s
 def with_fixed_sigma(model, sigma, x_example):
     """A model of ``model``'s class with ``model``'s networks and likelihood layer, scored as the same kind of
     Gaussian (continuous or discretized) centred at ``model``'s decoder *means* with a fixed ``sigma``
-    (its ``scored_sigma``: :func:`vae_tf.objectives.scored_likelihood`, the one path by which a model trained on
+    (its ``scored_sigma``: :func:`vae_tf.reconstruction.scored_likelihood`, the one path by which a model trained on
     its mean is scored).
 
     The means, not the Gaussian's location, are what an MSE loss trains: for a discretized Gaussian with a

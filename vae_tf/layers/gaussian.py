@@ -102,7 +102,7 @@ class GaussianParameterLayer(DistributionLayer):
         ``prod_d N(x_d; mean_d, sigma^2)``, or its discretized twin over the layer's levels.
 
         How a model whose loss trained only the decoder's mean is scored (``scored_sigma``, set at ``compile``;
-        :func:`vae_tf.objectives.scored_likelihood`).
+        :func:`vae_tf.reconstruction.scored_likelihood`).
         """
         mean = tf.convert_to_tensor(mean, self.compute_dtype)
         scale = tf.broadcast_to(tf.cast(sigma, mean.dtype), tf.shape(mean))

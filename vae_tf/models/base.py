@@ -25,7 +25,7 @@ from vae_tf.errors import InvalidInputError
 from vae_tf.losses import scale_for_replicas
 from vae_tf.networks import (choose_precision, has_convolutions, network_precision, params_per_pixel,
                              set_network_precision)
-from vae_tf.objectives import check_log_density_loss, check_loss_trains_scale, reconstruction_loss_for
+from vae_tf.reconstruction import check_log_density_loss, check_loss_trains_scale, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_sample_weight
 
 tfd = tfp.distributions
@@ -152,7 +152,7 @@ class LatentVariableModel(keras.Model):
         self.beta_tracker = keras.metrics.Mean(name="beta")
         self.reconstruction_loss = losses.NegativeLogLikelihood()
         # None: p(x|z) is scored as the likelihood layer gives it. A float: the loss given to compile trains only
-        # the decoder's mean, and every score is taken at this sigma (vae_tf.objectives.check_loss_trains_scale).
+        # the decoder's mean, and every score is taken at this sigma (vae_tf.reconstruction.check_loss_trains_scale).
         self.scored_sigma = None
 
     @property
@@ -183,7 +183,7 @@ class LatentVariableModel(keras.Model):
         receive the decoder distribution, any other Keras loss its mean. A loss that trains only the mean of a
         Gaussian whose sigma is learned (``ScaledMSE``, Keras' ``"mse"``) leaves that sigma untrained: a
         ``UserWarning`` says so, and the model is scored at the sigma the loss implies (:attr:`scored_sigma`,
-        :func:`vae_tf.objectives.check_loss_trains_scale`). ``jit_compile="auto"`` means XLA
+        :func:`vae_tf.reconstruction.check_loss_trains_scale`). ``jit_compile="auto"`` means XLA
         unless running eagerly, under a ``tf.distribute`` strategy, or when the networks hold a convolution
         (:meth:`prefers_xla`). ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or 1 under
         a strategy: Keras 3.15's multi-step loop fails under ``MirroredStrategy`` ("You must feed a value for

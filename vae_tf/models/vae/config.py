@@ -18,7 +18,7 @@ from vae_tf import layers, losses, networks
 from vae_tf.errors import InvalidInputError, UnknownConfigError
 from vae_tf.layers.gaussian import GaussianParameterLayer
 from vae_tf.models.vae.model import VAE
-from vae_tf.objectives import keras_mse_implied_sigma
+from vae_tf.reconstruction import keras_mse_implied_sigma
 from vae_tf.support import BINARY, REAL_LINE, UNIT_INTERVAL
 
 #: The likelihood names a configuration takes and the layer each one builds. What a decoder is over is that
