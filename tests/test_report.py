@@ -150,7 +150,8 @@ def test_a_steady_epoch_leaves_out_the_calls_that_compiled(monkeypatch):
         speed.on_test_begin()
         speed.on_test_batch_end(3)
         speed.on_epoch_end(0)
-    assert len(said) == 1 and said[0]["epochs"] == 2  # 5 training calls after the first: at the end of epoch 2
+    speed.on_train_end()
+    assert len(said) == 1 and said[0]["epochs"] == 2  # 5 training calls after the first: after epoch 2
     # Median of 0.125, 0.0125, 1.2375, 0.0125, 0.0125 s per step = 0.0125, x 24 steps; validation 0.05 / 4 x 4.
     assert said[0]["epoch"] == pytest.approx(0.0125 * 24 + 0.05) and said[0]["validation"] == pytest.approx(0.05)
     assert said[0]["elapsed"] == pytest.approx(50.3)

@@ -320,9 +320,9 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 class EpochSpeed(keras.callbacks.Callback):
-    """How long an epoch takes once compiled, said once early: ``report(seconds)`` is called at the end of the first
-    epoch by which the training phase has run ``steady_calls`` compiled calls after its first (or at the end of
-    ``fit``), with a dict:
+    """How long an epoch takes once compiled, said once early: ``report(seconds)`` is called after the first epoch
+    by which the training phase has run ``steady_calls`` compiled calls after its first (or at the end of ``fit``),
+    once the progress bar has closed that epoch's line (at the next epoch's start), with a dict:
 
     * ``elapsed``, ``epochs``: the seconds of the epochs so far, and how many;
     * ``epoch``: a steady epoch: the median seconds per step of the training calls times the training steps, plus
@@ -339,7 +339,7 @@ class EpochSpeed(keras.callbacks.Callback):
         self._per_step = {"train": [], "validation": []}  # seconds per step of each compiled call after the first
         self._steps = {"train": 0, "validation": 0}      # steps of the phase so far in this epoch
         self._called = set()
-        self._last = self._epoch_start = None
+        self._last = self._epoch_start = self._pending = None
         self.elapsed, self.epochs, self._said = 0.0, 0, False
 
     def _call_ended(self, phase, step):
@@ -349,9 +349,18 @@ class EpochSpeed(keras.callbacks.Callback):
         self._called.add(phase)
         self._steps[phase], self._last = step + 1, now
 
+    def _say(self):
+        if self._pending is not None:
+            self.report(self._pending)
+            self._pending = None
+
     def on_epoch_begin(self, epoch, logs=None):
+        self._say()
         self._epoch_start = self._last = time.perf_counter()
         self._steps["train"] = 0
+
+    def on_train_end(self, logs=None):
+        self._say()
 
     def on_train_batch_end(self, batch, logs=None):
         self._call_ended("train", batch)
@@ -376,4 +385,4 @@ class EpochSpeed(keras.callbacks.Callback):
         training = self._steady("train")
         validation = self._steady("validation") or 0.0
         epoch = self.elapsed / self.epochs if training is None else training + validation
-        self.report({"elapsed": self.elapsed, "epochs": self.epochs, "epoch": epoch, "validation": validation})
+        self._pending = {"elapsed": self.elapsed, "epochs": self.epochs, "epoch": epoch, "validation": validation}
