@@ -23,6 +23,7 @@ LAYERS = [
     {"distributions"},
     {"layers"},
     {"networks"},
+    {"reconstruction"},
     {"objectives"},
     {"evaluation"},
     {"callbacks"},

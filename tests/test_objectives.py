@@ -229,3 +229,67 @@ def test_iwae_model_saves_loads_and_exports(binary_digits, tmp_path):
     served = tf.saved_model.load(vae_tf.export_saved_model(again, str(tmp_path / "serve" / "1")))
     out = served.signatures["elbo"](x=tf.constant(x[:3]))
     assert out["elbo"].shape == (3,) and np.all(np.isfinite(out["elbo"].numpy()))
+
+
+# -- a loss that trains only the decoder's mean: said at compile, scored at the loss's sigma -----------------------
+
+@pytest.mark.parametrize("layer, loss, sigma, says", [
+    (lambda: vae_tf.layers.IndependentNormal(EVENT, scale="learned", num_levels=17), lambda: losses.ScaledMSE(0.1),
+     0.1, "ScaledMSE(sigma=0.1) trains only the mean of IndependentNormal(scale='learned')"),
+    (lambda: vae_tf.layers.IndependentNormal(EVENT, scale="per_pixel", num_levels=17), lambda: "mse",
+     math.sqrt(64 / 2), "Keras' 'mse' trains only the mean of IndependentNormal(scale='per_pixel'): it is the Gaussian "
+                        "negative log-likelihood at sigma = sqrt(D/2) = 5.657 for the D = 64 values"),
+    (lambda: vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale="learned", num_levels=17),
+     lambda: losses.ScaledMSE(0.1), 0.1, "IndependentDiscretizedNormal(scale='learned')"),
+], ids=["ScaledMSE-learned", "keras-mse-per-pixel", "ScaledMSE-discretized-learned"])
+def test_a_loss_that_ignores_the_layers_sigma_is_said_at_compile_and_scored_at_its_own_sigma(digits, layer, loss,
+                                                                                               sigma, says):
+    model = make_vae(layer())
+    with pytest.warns(UserWarning) as caught:
+        model.compile(loss=loss(), jit_compile=False)
+    ours = [str(w.message) for w in caught if "trains only the mean" in str(w.message)]
+    assert len(ours) == 1 and "\n" not in ours[0], ours
+    assert says in ours[0]
+    assert "gets no gradient and is not trained" in ours[0]
+    assert f"scored (reconstruction_nll, ELBO, bits/dim) at sigma = {sigma:.4g}" in ours[0]
+    assert "losses.NegativeLogLikelihood()" in ours[0] and f"scale={sigma:.4g}" in ours[0]
+    assert model.scored_sigma == pytest.approx(sigma)
+
+    x = digits[:50]
+    model.fit(x, x, epochs=1, batch_size=50, verbose=0)
+    # -log p(x|z), as fit reports it and every score takes it, is the Gaussian at the decoder's means with the
+    # loss's sigma, not the layer's untrained one (a tenth of the loss's sigma in these rows, or about 1).
+    q = model.encode(x)
+    z = q.mean()
+    terms = vae_tf.objectives.elbo_terms(model, x, q, z)
+    mean = model.decode(z).mean()
+    expected = model.likelihood.at_fixed_scale(mean, sigma).log_prob(x)
+    np.testing.assert_allclose(terms.log_px.numpy(), expected.numpy(), rtol=1e-5)
+    untrained = model.decode(z).log_prob(x)
+    assert np.all(np.abs(untrained.numpy() - expected.numpy()) > 1.0)
+    if isinstance(model.likelihood, vae_tf.layers.IndependentNormal):
+        gaussian = -np.sum((x - mean.numpy()) ** 2, axis=(1, 2, 3)) / (2 * sigma**2) - 64 * math.log(
+            sigma * math.sqrt(2 * math.pi))
+        np.testing.assert_allclose(terms.log_px.numpy(), gaussian, rtol=1e-4)
+    metrics = vae_tf.evaluation.held_out_metrics(model, x, k=4)
+    assert metrics["decoder_sigma"] == pytest.approx(sigma)
+    twin = vae_tf.evaluation.with_fixed_sigma(model, sigma, x)  # compare's fixed-sigma scoring: the same path
+    assert model.bits_per_dim(x, k=4) == pytest.approx(twin.bits_per_dim(x, k=4), rel=1e-5)
+
+
+def test_a_loss_that_uses_the_sigma_or_a_fixed_sigma_is_scored_as_the_layer_gives_it(recwarn):
+    for layer, loss in [(vae_tf.layers.IndependentNormal(EVENT, scale="learned"), losses.NegativeLogLikelihood()),
+                        (vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale=0.1, num_levels=17),
+                         losses.ScaledMSE(0.1)),
+                        (vae_tf.layers.IndependentDiscretizedNormal(EVENT, scale=math.sqrt(32), num_levels=17), "mse")]:
+        model = make_vae(layer)
+        model.compile(loss=loss, jit_compile=False)
+        assert model.scored_sigma is None
+    assert not [w for w in recwarn if "trains only the mean" in str(w.message)]
+
+
+def test_a_mean_only_loss_that_implies_no_sigma_says_the_scores_stay_at_the_untrained_sigma():
+    model = make_vae(vae_tf.layers.IndependentNormal(EVENT, scale="learned"))
+    with pytest.warns(UserWarning, match="Keras' 'mae' trains only the mean .* implies no Gaussian sigma"):
+        model.compile(loss="mae", jit_compile=False)
+    assert model.scored_sigma is None

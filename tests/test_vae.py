@@ -158,3 +158,84 @@ def test_bad_model_arguments(bad, match):
 def test_console_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "vae_tf_cli", "--help"], capture_output=True, text=True, check=True)
     assert "vae-tf" in out.stdout
+
+
+# -- your own encoder and decoder: what VAE(...) needs, said in one line when it is built -------------------------
+
+def _functional_encoder(features=32):
+    inputs = keras.Input((8, 8, 1))
+    return keras.Model(inputs, keras.layers.Dense(features)(keras.layers.Flatten()(inputs)))
+
+
+def test_an_encoder_that_returns_a_vector_is_refused_with_the_wrapping_to_use():
+    """A functional encoder declares its output: refused at construction (it failed at fit with
+    "'EagerTensor' object has no attribute 'mean'")."""
+    likelihood = vae_tf.layers.IndependentNormal((8, 8, 1), scale="learned")
+    with pytest.raises(vae_tf.errors.InvalidInputError) as error:
+        vae_tf.VAE(_functional_encoder(), vae_tf.networks.mlp_decoder((16,)), likelihood)
+    message = str(error.value)
+    assert "\n" not in message
+    assert "encoder must return a distribution q(z|x)" in message
+    assert "a tensor of shape (batch, 32)" in message
+    assert "vae_tf.networks.GaussianEncoder(net, latent_dim)" in message
+
+
+def test_a_subclassed_encoder_that_returns_a_vector_is_refused_when_built(digits):
+    class Features(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(6)
+
+        def call(self, x):
+            return self.dense(keras.ops.reshape(x, (-1, 64)))
+
+    model = vae_tf.VAE(Features(), vae_tf.networks.mlp_decoder((16,)), vae_tf.layers.IndependentNormal((8, 8, 1)))
+    model.compile(jit_compile=False)
+    with pytest.raises(vae_tf.errors.InvalidInputError, match=r"returned a tensor of shape \(batch, 6\): wrap"):
+        model.fit(digits[:20], epochs=1, verbose=0)
+
+
+def test_a_decoder_of_the_wrong_size_for_project_false_is_named_with_params_size_and_per_pixel(digits):
+    encoder = vae_tf.networks.GaussianEncoder(_functional_encoder(), latent_dim=4)
+    likelihood = vae_tf.layers.IndependentNormal((8, 8, 1), scale="per_pixel", project=False)
+    model = vae_tf.VAE(encoder, vae_tf.networks.conv_decoder((8, 8, 1), filters=(8, 8)), likelihood)
+    model.compile(jit_compile=False)
+    with pytest.raises(vae_tf.errors.InvalidInputError) as error:
+        model.fit(digits[:20], epochs=1, verbose=0)
+    message = str(error.value)
+    assert "\n" not in message
+    assert "the decoder returns (batch, 8, 8, 1), 64 numbers per example" in message
+    assert "params_size = 128" in message and "(batch, 8, 8, 2)" in message and "params_per_pixel = 2" in message
+    assert "project=True" in message
+
+
+def test_a_functional_decoder_is_checked_at_construction():
+    z = keras.Input((4,))
+    decoder = keras.Model(z, keras.layers.Dense(64)(z))
+    likelihood = vae_tf.layers.IndependentNormal((8, 8, 1), scale="per_pixel", project=False)
+    with pytest.raises(vae_tf.errors.InvalidInputError, match=r"\(batch, 64\), 64 numbers per example.*params_size = 128"):
+        vae_tf.VAE(vae_tf.networks.mlp_encoder(4, (8,)), decoder, likelihood)
+
+
+def test_a_decoder_that_outputs_the_parameters_to_a_projecting_layer_is_warned_about(digits):
+    decoder = vae_tf.networks.conv_decoder((8, 8, 1), params_per_value=2, filters=(8, 8))
+    model = vae_tf.VAE(vae_tf.networks.mlp_encoder(4, (8,)), decoder,
+                       vae_tf.layers.IndependentNormal((8, 8, 1), scale="per_pixel"))
+    with pytest.warns(UserWarning, match=r"project=True and projects them through a Dense layer of 128 x 128 "
+                                         r"weights: build it with project=False"):
+        model.build(digits[:1].shape)
+
+
+def test_your_own_functional_networks_train_once_wrapped(digits):
+    """The README's "bring your own encoder and decoder": a functional encoder in GaussianEncoder, a functional conv
+    decoder outputting the parameters of a likelihood built with project=False."""
+    encoder = vae_tf.networks.GaussianEncoder(_functional_encoder(16), latent_dim=4)
+    likelihood = vae_tf.layers.IndependentNormal((8, 8, 1), scale="per_pixel", project=False)
+    z = keras.Input((4,))
+    h = keras.layers.Reshape((4, 4, 8))(keras.layers.Dense(128, activation="relu")(z))
+    h = keras.layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(h)
+    decoder = keras.Model(z, keras.layers.Conv2D(vae_tf.networks.params_per_pixel(likelihood), 3, padding="same")(h))
+    model = vae_tf.VAE(encoder, decoder, likelihood)
+    model.compile(jit_compile=False)
+    h = model.fit(digits[:200], epochs=2, batch_size=50, verbose=0).history
+    assert np.all(np.isfinite(h["loss"])) and model.latent_dim == 4

@@ -6,6 +6,7 @@
     ImageSummaries(log_dir, x)               reconstructions and samples as TensorBoard images (image_grid)
     StepCountingProgbarLogger                the progress bar counting the steps that ran (while Keras miscounts)
     EpochTimer(budget_seconds=None)          each epoch's seconds; with a budget, no epoch starts once it is spent
+    EpochSpeed(report)                       the first epoch's time, and what a later one takes
 """
 
 import math
@@ -334,3 +335,72 @@ class EpochTimer(keras.callbacks.Callback):
         if self.budget_seconds is not None and self.elapsed[-1] >= self.budget_seconds:
             self.stopped_by_budget = not self.model.stop_training
             self.model.stop_training = True
+
+
+class EpochSpeed(keras.callbacks.Callback):
+    """How long an epoch takes once compiled, said once early: ``report(seconds)`` is called after the first epoch
+    by which the training phase has run ``steady_calls`` compiled calls after its first (or at the end of ``fit``),
+    once the progress bar has closed that epoch's line (at the next epoch's start), with a dict:
+
+    * ``elapsed``, ``epochs``: the seconds of the epochs so far, and how many;
+    * ``epoch``: a steady epoch: the median seconds per step of the training calls times the training steps, plus
+      ``validation``, the same of the validation phase.
+
+    The medians leave out each phase's first call (tracing and compiling) and any other that compiled (Keras
+    compiles again for a shorter last call of ``steps_per_execution`` steps, or a last smaller batch): on small data
+    the first epoch is mostly compiling, so its own time says little of the next ones.
+    """
+
+    def __init__(self, report, steady_calls=5):
+        super().__init__()
+        self.report, self.steady_calls = report, int(steady_calls)
+        self._per_step = {"train": [], "validation": []}  # seconds per step of each compiled call after the first
+        self._steps = {"train": 0, "validation": 0}      # steps of the phase so far in this epoch
+        self._called = set()
+        self._last = self._epoch_start = self._pending = None
+        self.elapsed, self.epochs, self._said = 0.0, 0, False
+
+    def _call_ended(self, phase, step):
+        now = time.perf_counter()
+        if phase in self._called:
+            self._per_step[phase].append((now - self._last) / max(1, step + 1 - self._steps[phase]))
+        self._called.add(phase)
+        self._steps[phase], self._last = step + 1, now
+
+    def _say(self):
+        if self._pending is not None:
+            self.report(self._pending)
+            self._pending = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._say()
+        self._epoch_start = self._last = time.perf_counter()
+        self._steps["train"] = 0
+
+    def on_train_end(self, logs=None):
+        self._say()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._call_ended("train", batch)
+
+    def on_test_begin(self, logs=None):
+        self._last, self._steps["validation"] = time.perf_counter(), 0
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._call_ended("validation", batch)
+
+    def _steady(self, phase):
+        per_step = self._per_step[phase]
+        return float(np.median(per_step)) * self._steps[phase] if per_step else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.elapsed += time.perf_counter() - self._epoch_start
+        self.epochs += 1
+        last = self.epochs == int((self.params or {}).get("epochs") or 0)
+        if self._said or not (len(self._per_step["train"]) >= self.steady_calls or last):
+            return
+        self._said = True
+        training = self._steady("train")
+        validation = self._steady("validation") or 0.0
+        epoch = self.elapsed / self.epochs if training is None else training + validation
+        self._pending = {"elapsed": self.elapsed, "epochs": self.epochs, "epoch": epoch, "validation": validation}

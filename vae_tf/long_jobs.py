@@ -1,5 +1,5 @@
-"""Helpers of long jobs: how far they are and, said once, how long the rest will take (the package's one estimate);
-Ctrl-C or SIGTERM as one clean stop."""
+"""Helpers of long jobs: how far they are and, said once, how long the rest will take (the package's one estimate),
+in words (durations, counts); Ctrl-C or SIGTERM as one clean stop."""
 
 import contextlib
 import signal
@@ -9,12 +9,20 @@ import time
 
 
 def format_duration(seconds):
-    """``"40 s"``, ``"12 min"``, ``"1.5 h"``."""
+    """``"0.3 s"``, ``"40 s"``, ``"12 min"``, ``"1.5 h"``."""
+    if seconds < 9.95:
+        return f"{seconds:.1f} s"
     if seconds < 90:
         return f"{seconds:.0f} s"
     if seconds < 90 * 60:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def count_of(n, noun, plural=None):
+    """``"1 epoch"``, ``"13 configurations"``: ``n`` and ``noun``, in the plural (``noun + "s"`` unless given)
+    unless ``n`` is 1."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _say_beside_a_progress_bar(text):

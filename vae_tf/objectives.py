@@ -7,23 +7,21 @@ An objective maps a batch to :class:`ObjectiveTerms` (the scalar to minimise and
     IWAEBound   -log (1/k) sum_i p(x|z_i) p(z_i)^beta / q(z_i|x)^beta
 
 :func:`elbo_terms` is the one ELBO (training, evaluation and the exported model use it). The reconstruction
-term is the loss given to ``compile``: the package's losses receive the decoder distribution, any other
-Keras loss its mean.
+term is the loss given to ``compile`` (:mod:`vae_tf.reconstruction`): the package's losses receive the decoder
+distribution, any other Keras loss its mean.
 """
 
 import dataclasses
 import math
 from typing import Any, Callable, NamedTuple
 
-import keras
 import tensorflow as tf
 import tensorflow_probability as tfp
 
 from vae_tf import losses
 from vae_tf.errors import InvalidInputError, check_non_negative_number, check_positive_int
-from vae_tf.layers import IndependentNormal
 from vae_tf.losses import reduce_per_example, scale_for_replicas, sum_over_event_dims
-from vae_tf.support import BINARY, support_of
+from vae_tf.reconstruction import reconstruction_term, scored_likelihood
 
 tfd = tfp.distributions
 
@@ -76,76 +74,6 @@ class ObjectiveTerms:
     kl: Any
     reconstruction_nll: Any
     decoder_mean: Callable[[], Any]
-
-
-class KerasLossOnMean:
-    """Adapts a Keras loss (``"mse"``, a function or a ``keras.losses.Loss``) to receive ``p.mean()``.
-
-    Keras' string and function losses average over every value, as Keras does:
-    ``"mse"`` is ``mean_d (x_d - mu_d)^2`` per example.
-    """
-
-    accepts_distribution = False
-
-    def __init__(self, loss):
-        self.loss = loss
-        self.fn = keras.losses.get(loss) if isinstance(loss, str) else loss
-        if not callable(self.fn):
-            raise ValueError(f"Unknown loss {loss!r}.")
-
-    def __call__(self, y_true, px, sample_weight=None):
-        mean = tf.cast(px.mean(), y_true.dtype)
-        if isinstance(self.fn, keras.losses.Loss):
-            return self.fn(y_true, mean, sample_weight)
-        values = tf.convert_to_tensor(self.fn(y_true, mean))
-        axes = tf.range(1, tf.rank(values))
-        return reduce_per_example(tf.reduce_mean(values, axis=axes), sample_weight)
-
-
-def reconstruction_loss_for(loss):
-    """The callable ``(target, px, sample_weight) -> scalar`` for the loss given to ``compile``."""
-    if loss is None:
-        return losses.NegativeLogLikelihood()
-    if getattr(loss, "accepts_distribution", False):
-        return loss
-    return KerasLossOnMean(loss)
-
-
-def reconstruction_term(loss, target, px, target_flat, px_flat, sample_weight):
-    """The reduced reconstruction loss; the package's losses get the flat event view (same value, faster)."""
-    if getattr(loss, "accepts_distribution", False):
-        return loss(target_flat, px_flat, sample_weight)
-    return loss(target, px, sample_weight)
-
-
-def check_log_density_loss(loss, likelihood):
-    """Raises :class:`~vae_tf.errors.InvalidInputError` (a ``ValueError``) unless ``loss`` is ``-log p(x|z)`` of ``likelihood`` up to a constant.
-
-    Importance weights ``p(x|z) p(z) / q(z|x)`` need the likelihood itself: a loss that is only
-    proportional to it (Keras' ``"mse"``, which is ``2 sigma^2 / D`` times the Gaussian NLL) would
-    weight the samples wrongly. Accepted: ``NegativeLogLikelihood`` with any likelihood;
-    ``BinaryCrossentropy`` with a Bernoulli decoder (exact for binary x); ``ScaledMSE(sigma)``
-    with a Gaussian decoder of the same fixed sigma (the NLL up to ``D log sigma + D/2 log 2pi``).
-    """
-    if isinstance(loss, losses.NegativeLogLikelihood):
-        return
-    if isinstance(loss, losses.BinaryCrossentropy) and support_of(likelihood).kind == BINARY:
-        return
-    if isinstance(loss, losses.ScaledMSE) and isinstance(likelihood, IndependentNormal):
-        if not isinstance(likelihood.scale, str) and abs(likelihood.scale - loss.sigma) <= 1e-6 * loss.sigma:
-            return
-        raise InvalidInputError(
-            f"objective='iwae' needs the reconstruction loss to be -log p(x|z) up to a constant: "
-            f"ScaledMSE(sigma={loss.sigma:g}) is that only for IndependentNormal(scale={loss.sigma:g}), but the "
-            f"likelihood has scale={likelihood.scale!r}. Use losses.NegativeLogLikelihood().")
-    if isinstance(loss, KerasLossOnMean):
-        name = f"Keras' {loss.loss!r}" if isinstance(loss.loss, str) else f"the Keras loss {loss.loss!r}"
-    else:
-        name = type(loss).__name__
-    raise InvalidInputError(
-        f"objective='iwae' needs the reconstruction loss to be -log p(x|z) up to a constant, and {name} "
-        f"with the {type(likelihood).__name__} decoder is not (the importance weights would be wrong). "
-        "Use losses.NegativeLogLikelihood(), which works with every likelihood.")
 
 
 def kl_per_unit(q, prior, z):
@@ -224,7 +152,7 @@ def elbo_terms(model, x, q, z, training=None):
     """
     px = model.decode(z, training=training)
     px_flat, x_flat = flat_event_view(px, tf.cast(x, tf.float32))
-    log_px = sum_over_event_dims(px_flat.log_prob(x_flat))
+    log_px = sum_over_event_dims(scored_likelihood(model, px_flat).log_prob(x_flat))
     return ElboTerms(px, px_flat, x_flat, log_px, model.kl_divergence(q, z))
 
 
@@ -275,7 +203,7 @@ def log_importance_weights(model, q, z, target, training=None, reconstruction_lo
 
     ``beta=None`` is ``beta = 1`` (the IWAE bound itself). With ``reconstruction_loss`` (a
     ``losses`` loss that is ``-log p(x|z)`` up to a constant, see
-    :func:`~vae_tf.objectives.check_log_density_loss`) its per-example value
+    :func:`~vae_tf.reconstruction.check_log_density_loss`) its per-example value
     replaces ``-log p(x|z)`` in ``log w``. The decoder runs once on all ``k * batch`` rows, which
     ``p(x|z)`` is over.
     """
@@ -285,7 +213,7 @@ def log_importance_weights(model, q, z, target, training=None, reconstruction_lo
     repeated = tf.reshape(tf.broadcast_to(target[None], tf.concat([[k], tf.shape(target)], 0)),
                           tf.concat([[-1], tf.shape(target)[1:]], 0))
     px_flat, target_flat = flat_event_view(px, repeated)
-    log_px = tf.reshape(px_flat.log_prob(target_flat), (k, batch))
+    log_px = tf.reshape(scored_likelihood(model, px_flat).log_prob(target_flat), (k, batch))
     log_likelihood = log_px
     if reconstruction_loss is not None and not isinstance(reconstruction_loss, losses.NegativeLogLikelihood):
         log_likelihood = -tf.reshape(reconstruction_loss.per_example(target_flat, px_flat), (k, batch))

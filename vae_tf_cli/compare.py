@@ -3,8 +3,9 @@
 import argparse
 import os
 
-from vae_tf_cli.options import (add_data_options, add_network_option, check_library_choices, directory, layer_widths,
-                                name_list, positive_float, positive_int, seed)
+from vae_tf_cli.options import (add_data_options, add_network_option, batch_size, check_library_choices, directory,
+                                epochs, image_count, latent_dim, layer_widths, name_list, positive_float, seed,
+                                test_samples)
 
 #: The standard budget; a preset replaces any value the user did not give.
 STANDARD = {"epochs": None, "minutes": None, "latent_dim": 16, "k": 100, "batch_size": 100, "seed": 0,
@@ -33,19 +34,19 @@ def add_compare_command(subparsers):
     p.add_argument("--configs", type=name_list, default=None,
                    help="comma-separated configuration names (default: all thirteen; the report lists them, and an "
                         "unknown name is answered with the valid ones)")
-    p.add_argument("--epochs", type=positive_int, default=None,
+    p.add_argument("--epochs", type=epochs, default=None,
                    help="epochs per run (default 10; with --minutes, the most a run may take, default 1000)")
     p.add_argument("--minutes", type=positive_float, default=None, metavar="M",
                    help="equal compute: every configuration trains for M minutes of wall-clock time (no epoch is "
                         "started once they are spent; a finished epoch is kept), and the report ranks at that budget")
-    p.add_argument("--latent-dim", type=positive_int, default=None, help="latent units (default 16)")
+    p.add_argument("--latent-dim", type=latent_dim, default=None, help="latent units (default 16)")
     p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP hidden-layer widths of every configuration, e.g. 200,200 (default: each configuration's)")
-    p.add_argument("--k", type=positive_int, default=None, help="importance samples for the test log-likelihood (default 100)")
-    p.add_argument("--iwae-examples", type=positive_int, default=None, help="test images scored by IWAE (default 1000)")
-    p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
-    p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
-    p.add_argument("--batch-size", type=positive_int, default=None, help="default 100")
+    p.add_argument("--k", type=test_samples, default=None, help="importance samples for the test log-likelihood (default 100)")
+    p.add_argument("--iwae-examples", type=image_count, default=None, help="test images scored by IWAE (default 1000)")
+    p.add_argument("--train-size", type=image_count, default=None, help="keep only this many training images")
+    p.add_argument("--test-size", type=image_count, default=None, help="keep only this many test images")
+    p.add_argument("--batch-size", type=batch_size, default=None, help="default 100")
     p.add_argument("--seed", type=seed, default=None, help="default 0")
     p.add_argument("--out", type=directory, default="runs/compare", help="output directory (default runs/compare)")
     p.add_argument("--preset", choices=sorted(PRESETS), default=None,

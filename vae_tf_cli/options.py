@@ -14,6 +14,29 @@ import zipfile
 #: Seeds go to ``keras.utils.set_random_seed``, which feeds NumPy's 32-bit seed.
 MAX_SEED = 2**32 - 1
 
+# Upper bounds of values that cannot be meant: refused before any work starts, the bound in the message
+# (``train --epochs 99999999999999999999`` was accepted and ran until killed).
+#: Epochs (and KL warm-up epochs): Burda et al. (2015) trained 3,280; 10,000 of even the 8x8 digits take hours here.
+MAX_EPOCHS = 10_000
+#: Latent units, and units of one hidden layer.
+MAX_LATENT_DIM = 4_096
+MAX_LAYER_WIDTH = 16_384
+#: Hidden layers of ``--hidden``.
+MAX_LAYERS = 64
+#: Images per batch (2^16).
+MAX_BATCH_SIZE = 65_536
+#: Importance samples per test image (Burda et al. used 5,000) and per training example (IWAE training: 5 to 50).
+MAX_TEST_SAMPLES = 100_000
+MAX_TRAINING_SAMPLES = 1_000
+#: Images kept or scored (--train-size, --test-size, --iwae-examples): ImageNet has 1.3 million.
+MAX_IMAGES = 100_000_000
+#: Pixels of an image side (--image-size).
+MAX_IMAGE_SIDE = 4_096
+#: Adam's learning rate (1e-3 by default): a step of more than 1 cannot be meant.
+MAX_LEARNING_RATE = 1.0
+#: Free bits per latent unit, in nats (0.1 to 2 in the literature).
+MAX_FREE_BITS = 100.0
+
 
 def _fail(expected, text):
     raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
@@ -48,6 +71,19 @@ def positive_int(text):
     return _checked(text, _integer, "a positive integer", lambda v: v >= 1)
 
 
+def _at_most(check, maximum, expected):
+    """The type ``check`` with the value at most ``maximum`` as well: "must be <expected> and at most <maximum>"."""
+
+    def parse(text):
+        value = check(text)
+        if value > maximum:
+            _fail(f"{expected} and at most {maximum if isinstance(maximum, int) else f'{maximum:g}'}", text)
+        return value
+
+    parse.__name__ = check.__name__
+    return parse
+
+
 def non_negative_int(text):
     """An integer >= 0 (e.g. epochs of warm-up, where 0 means none)."""
     return _checked(text, _integer, "an integer >= 0", lambda v: v >= 0)
@@ -66,6 +102,18 @@ def positive_float(text):
 def non_negative_float(text):
     """A finite number >= 0 (e.g. free bits in nats, a KL weight)."""
     return _checked(text, _number, "a number >= 0", lambda v: v >= 0)
+
+
+#: The bounded counts and numbers the commands take (the bounds above).
+epochs = _at_most(positive_int, MAX_EPOCHS, "a positive integer")
+warmup_epochs = _at_most(non_negative_int, MAX_EPOCHS, "an integer >= 0")
+latent_dim = _at_most(positive_int, MAX_LATENT_DIM, "a positive integer")
+batch_size = _at_most(positive_int, MAX_BATCH_SIZE, "a positive integer")
+test_samples = _at_most(positive_int, MAX_TEST_SAMPLES, "a positive integer")
+training_samples = _at_most(positive_int, MAX_TRAINING_SAMPLES, "a positive integer")
+image_count = _at_most(positive_int, MAX_IMAGES, "a positive integer")
+learning_rate = _at_most(positive_float, MAX_LEARNING_RATE, "a number > 0")
+free_bits = _at_most(non_negative_float, MAX_FREE_BITS, "a number >= 0")
 
 
 def fraction(text):
@@ -111,7 +159,7 @@ def images_file_or_folder(text):
 
 
 def image_size(text):
-    """``"32x24"`` -> ``(32, 24)``: height x width in pixels, both >= 1."""
+    """``"32x24"`` -> ``(32, 24)``: height x width in pixels, both from 1 to ``MAX_IMAGE_SIDE``."""
     expected = "HEIGHTxWIDTH in pixels, both >= 1, such as 32x32"
     parts = text.lower().split("x")
     if len(parts) != 2 or not all(part.strip().isdigit() for part in parts):
@@ -119,6 +167,8 @@ def image_size(text):
     size = (int(parts[0]), int(parts[1]))
     if min(size) < 1:
         _fail(expected, text)
+    if max(size) > MAX_IMAGE_SIDE:
+        _fail(f"HEIGHTxWIDTH in pixels, both no larger than {MAX_IMAGE_SIDE}", text)
     return size
 
 
@@ -170,7 +220,7 @@ def name_list(text):
 
 
 def layer_widths(text):
-    """``"200,200"`` -> ``(200, 200)``: layer widths, each a positive integer."""
+    """``"200,200"`` -> ``(200, 200)``: at most ``MAX_LAYERS`` layer widths, each from 1 to ``MAX_LAYER_WIDTH``."""
     expected = "comma-separated positive layer widths such as 200,200"
     try:
         sizes = tuple(int(part) for part in text.split(","))
@@ -178,6 +228,8 @@ def layer_widths(text):
         _fail(expected, text)
     if min(sizes) < 1:
         _fail(expected, text)
+    if max(sizes) > MAX_LAYER_WIDTH or len(sizes) > MAX_LAYERS:
+        _fail(f"at most {MAX_LAYERS} comma-separated layer widths, each no larger than {MAX_LAYER_WIDTH}", text)
     return sizes
 
 

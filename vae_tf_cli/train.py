@@ -7,9 +7,10 @@ import os
 import shutil
 import zipfile
 
-from vae_tf_cli.options import (ACTIVATIONS, add_data_options, add_network_option, check_library_choices, directory,
-                                keras_file, layer_widths, new_directory, new_keras_file, non_negative_float,
-                                non_negative_int, positive_float, positive_int, seed)
+from vae_tf_cli.options import (ACTIVATIONS, add_data_options, add_network_option, batch_size, check_library_choices,
+                                directory, epochs, free_bits, image_count, keras_file, latent_dim, layer_widths,
+                                learning_rate, new_directory, new_keras_file, seed, test_samples, training_samples,
+                                warmup_epochs)
 
 
 def load_vae(path):
@@ -41,26 +42,26 @@ def add_train_command(subparsers):
                    help="a named configuration, as `vae-tf compare` lists them in its report (default "
                         "gauss_learned_sigma; an unknown name is answered with the valid ones)")
     add_data_options(p)
-    p.add_argument("--batch-size", type=positive_int, default=100)
+    p.add_argument("--batch-size", type=batch_size, default=100)
     p.add_argument("--seed", type=seed, default=0)
-    p.add_argument("--epochs", type=positive_int, default=20)
-    p.add_argument("--latent-dim", type=positive_int, default=16)
+    p.add_argument("--epochs", type=epochs, default=20)
+    p.add_argument("--latent-dim", type=latent_dim, default=16)
     p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP widths of encoder and decoder, e.g. 200,200 (default: the configuration's)")
     add_network_option(p)
     p.add_argument("--activation", choices=ACTIVATIONS, default=None, help="hidden-layer activation (default relu)")
     p.add_argument("--objective", default="elbo", metavar="NAME",
                    help="elbo (default) or iwae: the importance-weighted bound with --num-samples samples")
-    p.add_argument("--num-samples", type=positive_int, default=1, help="k of the IWAE bound (default 1 = the ELBO)")
-    p.add_argument("--free-bits", type=non_negative_float, default=0.0,
+    p.add_argument("--num-samples", type=training_samples, default=1, help="k of the IWAE bound (default 1 = the ELBO)")
+    p.add_argument("--free-bits", type=free_bits, default=0.0,
                    help="floor in nats on each latent unit's batch-averaged KL (default 0: off)")
-    p.add_argument("--kl-warmup", type=non_negative_int, default=0,
+    p.add_argument("--kl-warmup", type=warmup_epochs, default=0,
                    help="raise beta linearly from 0 over this many epochs (default 0: off)")
-    p.add_argument("--learning-rate", type=positive_float, default=1e-3, help="Adam's learning rate (default 1e-3)")
+    p.add_argument("--learning-rate", type=learning_rate, default=1e-3, help="Adam's learning rate (default 1e-3)")
     p.add_argument("--lr-schedule", default="constant", metavar="NAME",
                    help="decay of the learning rate over the epochs: constant (default), cosine "
                         "(to 1%%) or exponential (to 10%%)")
-    p.add_argument("--train-size", type=positive_int, default=None, help="keep only this many training images")
+    p.add_argument("--train-size", type=image_count, default=None, help="keep only this many training images")
     p.add_argument("--out", type=new_keras_file, default="m.keras", help="model file (default m.keras), written atomically")
     p.add_argument("--backup-dir", type=directory, default=None,
                    help="where keras.callbacks.BackupAndRestore keeps the state after each epoch "
@@ -73,6 +74,7 @@ def run_train_command(args):
     import keras
 
     from vae_tf.data import DATASETS, load_dataset
+    from vae_tf.long_jobs import count_of
     from vae_tf.models.vae import DEFAULT_CONFIGS, build_vae, resolve_configs
     from vae_tf.networks import NETWORKS, describe_network
     from vae_tf.objectives import OBJECTIVES
@@ -110,7 +112,7 @@ def run_train_command(args):
                    "kl_warmup": args.kl_warmup, "image_size": args.image_size}, f, indent=2)
     # Only now is the backup redundant: a kill before the save above resumes from the last epoch.
     shutil.rmtree(backup_dir, ignore_errors=True)
-    print(f"Trained {result.epochs_run} epochs in {result.seconds:.1f} s "
+    print(f"Trained {count_of(result.epochs_run, 'epoch')} in {result.seconds:.1f} s "
           f"({result.examples_per_second:.0f} examples/s); saved {args.out}")
     print(f"Network: {describe_network(model)}")
     return 0
@@ -120,10 +122,10 @@ def add_evaluate_command(subparsers):
     p = subparsers.add_parser("evaluate", help="ELBO, importance-sampled log-likelihood and MSE of a saved model")
     p.add_argument("model", type=keras_file, help="a .keras file written by `vae-tf train`")
     add_data_options(p)
-    p.add_argument("--batch-size", type=positive_int, default=100)
+    p.add_argument("--batch-size", type=batch_size, default=100)
     p.add_argument("--seed", type=seed, default=0)
-    p.add_argument("--k", type=positive_int, default=1000, help="importance samples (default 1000)")
-    p.add_argument("--test-size", type=positive_int, default=None, help="keep only this many test images")
+    p.add_argument("--k", type=test_samples, default=1000, help="importance samples (default 1000)")
+    p.add_argument("--test-size", type=image_count, default=None, help="keep only this many test images")
     p.add_argument("--binarize", choices=("auto", "none", "static"), default="auto",
                    help="auto: binarize (one fixed draw) when the model was trained on binarized pixels")
     p.set_defaults(func=run_evaluate_command)

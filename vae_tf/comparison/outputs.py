@@ -8,6 +8,7 @@ same command finds its finished rows by that key (:func:`finished_rows`) and ski
 import csv
 import hashlib
 import json
+import math
 import os
 
 import numpy as np
@@ -80,21 +81,47 @@ def _save(fig, path, dpi):
     _plt().close(fig)
 
 
+#: A picture tile is drawn at least this many pixels high and wide: a small image is scaled up by a whole factor,
+#: nearest neighbour (every pixel a square of equal pixels), never drawn smaller than its own size.
+MIN_TILE_PIXELS = 64
+
+
+def _title_lines(title, font, width):
+    """``title`` broken at spaces into lines no wider than ``width`` pixels (a word wider than that stays whole)."""
+    lines = [""]
+    for word in title.split():
+        candidate = f"{lines[-1]} {word}".strip()
+        if font.getlength(candidate) <= width or not lines[-1]:
+            lines[-1] = candidate
+        else:
+            lines.append(word)
+    return lines
+
+
 def save_grid(path, images, columns, title):
-    """``images`` ``(n, H, W, C)`` tiled ``columns`` wide (:func:`vae_tf.callbacks.image_grid`) into a PNG at ``path``:
-    grey for one channel, RGB for three (no channel dropped or averaged)."""
+    """``images`` ``(n, H, W, C)`` tiled ``columns`` wide (:func:`vae_tf.callbacks.image_grid`) into a PNG at ``path``,
+    ``title`` above: grey for one channel, RGB for three (no channel dropped or averaged). Each image keeps every
+    pixel: scaled up by ``ceil(MIN_TILE_PIXELS / min(H, W))`` (nearest neighbour), never down."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"save_grid shows (n, H, W, 1) grey or (n, H, W, 3) RGB images, got {images.shape}.")
+    factor = max(1, math.ceil(MIN_TILE_PIXELS / min(images.shape[1:3])))
     grid = image_grid(images, columns, pad=0)
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4, 4 * grid.shape[0] / grid.shape[1] + 0.4))
-    if grid.shape[-1] == 1:
-        ax.imshow(grid[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    elif grid.shape[-1] == 3:
-        ax.imshow(grid, interpolation="nearest")
-    else:
-        raise ValueError(f"save_grid shows 1 (grey) or 3 (RGB) channels, got {grid.shape[-1]}.")
-    ax.set_axis_off()
-    ax.set_title(title, fontsize=8)
-    _save(fig, path, dpi=80)
+    grid = np.repeat(np.repeat(grid, factor, axis=0), factor, axis=1)
+    pixels = np.round(grid * 255).astype(np.uint8)
+    picture = Image.fromarray(pixels[..., 0], "L") if pixels.shape[-1] == 1 else Image.fromarray(pixels, "RGB")
+    font = ImageFont.load_default(size=12)
+    lines = _title_lines(title, font, picture.width - 8)
+    band = 16 * len(lines) + 4
+    canvas = Image.new(picture.mode, (picture.width, picture.height + band), 255 if picture.mode == "L" else (255,) * 3)
+    canvas.paste(picture, (0, band))
+    draw = ImageDraw.Draw(canvas)
+    for i, line in enumerate(lines):
+        draw.text((4, 2 + 16 * i), line, fill=0 if picture.mode == "L" else (0, 0, 0), font=font)
+    with atomic_path(path, suffix=".png") as tmp:
+        canvas.save(tmp, format="PNG")
 
 
 def save_learning_curves(rows, path):
@@ -124,25 +151,26 @@ def learning_curves_figure(rows):
     tables = [t for t in (GREY, BINARIZED) if any(r["table"] == t and r["history"].get("val_bits_per_dim")
                                                   for r in models)]
     fig, axes = plt.subplots(1, len(tables) + 1, figsize=(4.4 * (len(tables) + 1), 3.8), squeeze=False)
-    axes = axes[0]
+    axes = list(axes[0])
     # One colour per run, the same in every panel (tab20 once the ten default colours run out).
     palette = plt.get_cmap("tab10" if len(models) <= 10 else "tab20")
     colours = {r["name"]: palette(i % palette.N) for i, r in enumerate(models)}
-    for ax, table in zip(axes, tables):
+    for ax, table in zip(axes[:-1], tables):
         for r in models:
             curve = r["history"].get("val_bits_per_dim")
             if r["table"] == table and curve:
                 ax.plot(training_minutes(r), curve, marker=".", color=colours[r["name"]], label=r["name"])
         ax.set(xlabel="training time (minutes, wall clock)", ylabel="bits / dim",
                title=f"validation -ELBO, {'integer' if table == GREY else 'binarized'} images (bits/dim)")
-        ax.set_yscale("log")
-        # Plain numbers on the log axis (3.6, not 3.6x10^0), at a few readable positions.
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)))
-        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
-        formatter = ScalarFormatter()
-        formatter.set_scientific(False)
-        ax.yaxis.set_major_formatter(formatter)
-        ax.yaxis.set_minor_formatter(plt.NullFormatter())
+        if ax.get_legend_handles_labels()[0]:
+            ax.set_yscale("log")
+            # Plain numbers on the log axis (3.6, not 3.6x10^0), at a few readable positions.
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)))
+            ax.yaxis.set_minor_locator(LogLocator(base=10, subs=np.arange(1, 10)))
+            formatter = ScalarFormatter()
+            formatter.set_scientific(False)
+            ax.yaxis.set_major_formatter(formatter)
+            ax.yaxis.set_minor_formatter(plt.NullFormatter())
     for r in models:
         axes[-1].plot(training_minutes(r), r["history"]["val_kl"], marker=".", color=colours[r["name"]],
                       label=r["name"])

@@ -9,6 +9,8 @@ import math
 import os
 
 from vae_tf.atomic_files import atomic_path
+from vae_tf.comparison.references import MARGINALS
+from vae_tf.long_jobs import count_of
 
 
 #: A row's ``kind``: a trained configuration.
@@ -51,20 +53,9 @@ GREY_COLUMNS = [
     ("train_seconds", "train s", "{:.1f}"),
     ("epochs", "epochs", "{}"),
 ]
-#: (key, header, format) of the binarized table.
-BINARIZED_COLUMNS = [
-    ("rank", "rank", "{}"),
-    ("name", "configuration", "{}"),
-    ("bits_per_dim", "bits/dim", "{:.4f}"),
-    ("bits_per_dim_se", "± s.e.", "{:.4f}"),
-    ("test_iwae", "test log p(x) IWAE", "{:.2f}"),
-    ("test_elbo", "test ELBO", "{:.2f}"),
-    ("recon_mse", "MSE at z = posterior mean", "{:.4f}"),
-    ("kl", "KL", "{:.2f}"),
-    ("active_units", "active units", "{}"),
-    ("train_seconds", "train s", "{:.1f}"),
-    ("epochs", "epochs", "{}"),
-]
+#: (key, header, format) of the binarized table: the grey table's, the IWAE and ELBO in place of the sigma columns.
+BINARIZED_COLUMNS = GREY_COLUMNS[:4] + [("test_iwae", "test log p(x) IWAE", "{:.2f}"),
+                                        ("test_elbo", "test ELBO", "{:.2f}")] + GREY_COLUMNS[7:]
 
 
 def _cell(value, fmt):
@@ -167,12 +158,15 @@ def ranking_in_words(rows, num_dims, table=GREY):
         return f"{diff:.3f} bits/dim ({diff * num_dims / 8:.1f} bytes per image{noise}) behind"
 
     tied = [r for r in models[1:] if is_tie(r, best)]
-    words = [f"**Ranking.** Of the {len(models)} models, `{best['name']}` models the test images best, at "
-             f"{best['bits_per_dim']:.4f} bits/dim ({best['bits_per_dim_method']})"]
+    leaders = [best] + tied  # no row is "best" when the test images cannot tell the first rows apart
+    rates = " and ".join(f"{r['bits_per_dim']:.4f}" for r in leaders)
+    opening = (f"The one model, `{best['name']}`, scores" if len(models) == 1 else
+               f"Of the {len(models)} models, {_names(leaders)} tie for the best, at" if tied else
+               f"Of the {len(models)} models, `{best['name']}` models the test images best, at")
+    words = [f"**Ranking.** {opening} {rates} bits/dim ({best['bits_per_dim_method']})"]
     if tied:
-        words.append(f"; {_names(tied)} {'ties' if len(tied) == 1 else 'tie'} with it (within "
-                     f"{TIE_STANDARD_ERRORS:g} standard errors of the difference, so the order between them is "
-                     "not settled by these test images)")
+        words.append(f": within {TIE_STANDARD_ERRORS:g} standard errors of the difference, so these test images do "
+                     "not settle the order between them")
     elif len(models) > 1:
         words.append(f"; the runner-up `{models[1]['name']}` is {gap(models[1])}")
     words.append(". ")
@@ -200,8 +194,9 @@ def ranking_in_words(rows, num_dims, table=GREY):
         beaten = [r["name"] for r in references if r["bits_per_dim"] > best["bits_per_dim"] and not is_tie(r, best)]
         even = [r["name"] for r in references if is_tie(r, best)]
         ahead = [r for r in references if r["bits_per_dim"] <= best["bits_per_dim"] and not is_tie(r, best)]
+        who = f"`{best['name']}`" + (f" (tied with {_names(tied)})" if tied else "")
         words.append(f"**Against the references** (not models: {' and '.join(k for k in kinds if k)} on the same "
-                     f"integer test images), `{best['name']}` ranks {best['rank']} of {len(everything)}")
+                     f"integer test images), {who} ranks {best['rank']} of {len(everything)}")
         if beaten:
             words.append(f"; it needs fewer bits than {', '.join(beaten)}")
         if even:
@@ -244,11 +239,66 @@ def what_you_see(rows, table=GREY):
     words.append("Samples decode `z` drawn from the prior; where the encoder's posteriors do not fill the prior, "
                  "such `z` fall between the training images and decode to shapes unlike any of them")
     if collapsed:
-        words.append(f" (and {_names(collapsed)}, with at most one active latent unit, "
-                     f"{'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for every `z`: "
-                     "posterior collapse)")
+        units = [f"`{r['name']}`, with {'no' if r['active_units'] == 0 else r['active_units']} active latent "
+                 f"unit{'s' if r['active_units'] > 1 else ''}," for r in collapsed]  # each ends in a comma
+        listed = " ".join(units[:-1]) + " and " + units[-1] if len(units) > 1 else units[0]
+        words.append(f" (and {listed} {'draws' if len(collapsed) == 1 else 'draw'} nearly the same image for "
+                     "every `z`: posterior collapse)")
     words.append(".")
     return "".join(words) + "\n"
+
+
+#: What to try when every model is weak (:func:`weak_models_note`), then the strong decoders not yet tried.
+WEAK_MODELS_ADVICE = ("more epochs (`--epochs`), more images, a smaller `--latent-dim` or network (`--hidden`, "
+                      "`--network mlp`)")
+
+
+def weak_models_note(rows, settings, table=GREY, images=None):
+    """A paragraph when the best model of ``table`` does not beat the per-pixel marginals (no latent variable) or the
+    uniform code (``log2 L`` bits/dim: the sub-pixels as they are), with the likely cause and what to try; "" when it
+    does. Markdown for the report; plain, naming the ``images``, for the console."""
+    everything = [r for r in ranked(rows, table) if r["rank"] is not None]
+    models = [r for r in everything if r.get("kind", MODEL) == MODEL]
+    levels = 2 if table == BINARIZED else settings.get("num_levels")
+    marginals = next((r for r in everything if r.get("name") == MARGINALS), None)
+    if not models:
+        return ""
+    best, misses = models[0], []
+    if marginals is not None and (best["bits_per_dim"] >= marginals["bits_per_dim"] or is_tie(best, marginals)):
+        misses.append(f"the per-pixel marginals ({marginals['bits_per_dim']:.4f} bits/dim: an independent "
+                      "categorical per sub-pixel, no latent variable)")
+    if levels and best["bits_per_dim"] >= math.log2(levels):
+        misses.append(f"the uniform code (log2 {levels} = {math.log2(levels):.4g} bits/dim: every sub-pixel stored "
+                      "as it is)")
+    if not misses:
+        return ""
+    parameters = max(r.get("parameters") or 0 for r in models)
+    budget = [f"{settings['train_examples']:,} training images" if settings.get("train_examples") else None,
+              count_of(best.get("epochs") or 0, "epoch"), f"up to {parameters:,} parameters" if parameters else None]
+    budget = ", ".join(b for b in budget if b)
+    others = [f"`{name}`" for name in ("categorical", "logistic_mixture") if name not in {r["name"] for r in models}]
+    decoders = f", or the {' and '.join(others)} decoder{'s' if len(others) > 1 else ''}" if others else ""
+    headline = "**Every model is weak here.**" if images is None else f"Every model is weak here ({images} images)."
+    return (f"{headline} The best model, `{best['name']}`, at {best['bits_per_dim']:.4f} bits/dim, does not beat "
+            f"{' nor '.join(misses)}. The likely cause: too few images or epochs for the models' size "
+            f"({budget}). Try {WEAK_MODELS_ADVICE}{decoders}.\n")
+
+
+#: The bytes of a lossless JPEG 2000 (JP2) file of an all-zero 28x28 grey image: its headers (``tests/test_report.py``).
+JP2_HEADER_BYTES = 218
+
+
+def per_file_headers_note(rows, num_dims, table=GREY):
+    """Where JPEG 2000 is shown: why it can cost more than the pixels on small images (``8 x 218 / D`` bits/dim of
+    per-file headers before any pixel is coded)."""
+    row = next((r for r in ranked(rows, table) if r.get("name") == "JPEG 2000 lossless" and r["rank"]), None)
+    if row is None:
+        return ""
+    return (f"**Per-file headers.** The image codecs code one file per image, headers included, and on small images "
+            f"the headers weigh: a JPEG 2000 (JP2) file that codes nothing at all holds {JP2_HEADER_BYTES} bytes (an "
+            f"all-zero 28x28 image), {8 * JP2_HEADER_BYTES / int(num_dims):.2f} bits/dim of these images of D = "
+            f"{num_dims} sub-pixels before any pixel is coded. That is why `JPEG 2000 lossless` reads "
+            f"{row['bits_per_dim']:.2f} bits/dim here.\n")
 
 
 def _levels_phrase(settings):
@@ -314,13 +364,15 @@ def write_report(rows, out, settings):
         lines += [_header(rows, settings, models), ""]
     if grey:
         lines += [f"## Integer images ({_levels_phrase(settings)}), ranked by test bits/dim (lower is better)", "",
-                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows)]
+                  markdown_table(grey, GREY_COLUMNS), "", ranking_in_words(rows, d), what_you_see(rows),
+                  weak_models_note(rows, settings, GREY), per_file_headers_note(rows, d, GREY)]
         for r in grey:
             if r.get("no_bits_reason") and r.get("kind", MODEL) == MODEL:
                 lines.append(f"`{r['name']}` has no bits/dim: {r['no_bits_reason']}.\n")
     if binarized:
         lines += ["## Binarized images (a different dataset: one fixed Bernoulli draw of the test images)", "",
-                  markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED)]
+                  markdown_table(binarized, BINARIZED_COLUMNS), "", ranking_in_words(rows, d, BINARIZED),
+                  weak_models_note(rows, settings, BINARIZED), per_file_headers_note(rows, d, BINARIZED)]
     lines += ["Configurations:", ""]
     described = {}
     for r in rows:
@@ -363,7 +415,7 @@ def write_report(rows, out, settings):
                 f"**The Keras `\"mse\"` pitfall (`{r['name']}`).** Keras' `\"mse\"` averages over the D = {d} "
                 f"sub-pixels: `mean-MSE + KL` is a Gaussian decoder with sigma = sqrt(D/2) = {r['implied_sigma']:.2f}, "
                 f"i.e. relative to the sigma = 1 you probably meant, a hidden KL weight beta = D / (2 sigma^2) = "
-                f"{r['implied_beta']:.0f}. It ends with {r['active_units']} active latent units and a "
+                f"{r['implied_beta']:.0f}. It ends with {count_of(r['active_units'], 'active latent unit')} and a "
                 f"reconstruction MSE at the posterior mean of {r['recon_mse']:.4f}{baseline}.\n")
     agreement = _agreement(rows)
     if agreement:

@@ -6,6 +6,7 @@ import os
 import keras
 import numpy as np
 
+from vae_tf.callbacks import EpochSpeed
 from vae_tf.comparison import outputs, report
 from vae_tf.comparison.outputs import finished_rows
 from vae_tf.comparison.references import DESCRIPTIONS, reference_rows
@@ -13,7 +14,7 @@ from vae_tf.comparison.report import BINARIZED, GREY, MODEL
 from vae_tf.data import binarize_static, grey_levels, load_dataset
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
-from vae_tf.long_jobs import stopping_on_signals
+from vae_tf.long_jobs import count_of, format_duration, stopping_on_signals
 from vae_tf.models.vae.config import build_vae, keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
 from vae_tf.networks import network_kind
 from vae_tf.support import LEVELS
@@ -81,12 +82,13 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                          "configurations need integer grey levels (e.g. uint8 images).")
     os.makedirs(out, exist_ok=True)
     say = print if verbose else (lambda *a, **kw: None)
-    say(f"vae-tf compare: {images.describe()}; {len(chosen)} configuration{'s' if len(chosen) != 1 else ''}, "
+    say(f"vae-tf compare: {images.describe()}; {count_of(len(chosen), 'configuration')}, "
         f"{training_budget(epochs, minutes)} each.")
     settings = {"dataset": images.name, "data_description": images.describe(),
                 "num_dims": int(np.prod(images.event_shape)), "num_levels": images.num_levels,
                 "channels": int(images.event_shape[-1]), "configurations": [c.name for c in chosen],
-                "minutes": minutes, "max_epochs": epochs}
+                "minutes": minutes, "max_epochs": epochs,
+                "train_examples": len(images.x_train)}
     budget = {"data": images.describe(), "source": images.source, "content": _fingerprint(images), "epochs": epochs,
               "k": k, "batch_size": batch_size, "seed": seed, "iwae_examples": iwae_examples}
     if minutes is not None:  # runs without a budget keep their keys (and resume) as before
@@ -105,6 +107,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
     # Finished configurations first, wherever they stand in the list: a run stopped before it reached one
     # must not drop it from results.json (a rerun would train it again).
     order = sorted(range(len(chosen)), key=lambda i: keys[i] not in earlier)
+    to_train = [i for i in order if keys[i] not in earlier]
     position = {key: n for n, key in enumerate(keys)}  # results.json lists models in the order asked for
     with stopping_on_signals() as stop:
         done, where = 0, "the reference codecs"
@@ -120,8 +123,10 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                     row = earlier[key]
                 else:
                     say(f"\n[{i + 1}/{len(chosen)}] {config.name}: {config.description}")
+                    timing = [EpochSpeed(lambda speed, name=config.name: say(total_time_estimate(
+                        speed, name, epochs, len(to_train), k, iwae_examples, images, minutes)))] if i == to_train[0] else []
                     row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
-                                   jit_compile, minutes)
+                                   jit_compile, minutes, callbacks=timing)
                     row["run_key"] = key
                 models = sorted([r for r in rows if r["kind"] == MODEL] + [row], key=lambda r: position[r["run_key"]])
                 rows = models + [r for r in rows if r["kind"] != MODEL]
@@ -130,11 +135,15 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
         except BaseException as error:
             if stop.signal is None:
                 raise
-            saved = (f"the {done} finished configuration{'s' if done != 1 else ''} are in "
+            saved = (f"the {count_of(done, 'finished configuration')} {'is' if done == 1 else 'are'} in "
                      f"{os.path.join(out, outputs.RESULTS_JSON)} and report.md" if done else "nothing was finished")
             raise RunInterrupted(f"stopped by {stop.signal} during `{where}`: {saved}; rerun the same command "
                                  "to resume.") from error
     say("\n" + report.text_tables(rows + [dict(r) for r in references]))
+    for table, images_are in ((GREY, "integer"), (BINARIZED, "binarized")):
+        weak = report.weak_models_note(rows + [dict(r) for r in references], settings, table, images=images_are)
+        if weak:
+            say("\n" + weak.strip())
     say(f"\nReport: {os.path.join(out, 'report.md')}")
     return rows + [dict(r) for r in references]
 
@@ -142,11 +151,42 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
 def training_budget(epochs, minutes):
     """``"10 epochs"`` or ``"5 minutes of training (at most 1000 epochs)"``: the budget every configuration gets."""
     if minutes is None:
-        return f"{epochs} epoch{'s' if epochs != 1 else ''}"
+        return count_of(epochs, "epoch")
     return f"{minutes:g} minute{'s' if minutes != 1 else ''} of training (at most {epochs} epochs)"
 
 
-def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile, minutes=None):
+def total_time_estimate(speed, name, epochs, configurations, k, iwae_examples, images, minutes=None):
+    """The time to train and score the ``configurations`` still to run, said once early in the first of them,
+    ``name`` (``speed`` from :class:`vae_tf.callbacks.EpochSpeed`), marked as an estimate::
+
+        configurations x (epochs x epoch + compiling + scoring)     (equal epochs)
+        configurations x (minutes + scoring)                        (with ``minutes``: compiling is in the budget)
+        compiling = the epochs so far - as many steady epochs
+        scoring = validation seconds per image x (k x scored images + scored images + 2 x test images)
+
+    Scoring counts the decoder passes of IWAE (``k`` per scored image), the ELBO, and the reconstructions and KL
+    of every test image, each as long as a validation image's ELBO pass. The other configurations' decoders are
+    slower or faster than the first's.
+    """
+    forward = speed["validation"] / max(1, len(images.x_val))
+    scored = min(int(iwae_examples), len(images.x_test))
+    scoring = forward * (int(k) * scored + scored + 2 * len(images.x_test))
+    compiling = max(0.0, speed["elapsed"] - speed["epochs"] * speed["epoch"])
+    if minutes is not None:
+        total = configurations * (60.0 * minutes + scoring)
+        return (f"  Estimated time to train and score {count_of(configurations, 'configuration')}: about "
+                f"{format_duration(total)} ({minutes:g} min of training each, plus about {format_duration(scoring)} "
+                f"each to score, from the first {count_of(speed['epochs'], 'epoch')} of {name}).")
+    total = configurations * (epochs * speed["epoch"] + compiling + scoring)
+    return (f"  Estimated time to train and score {count_of(configurations, 'configuration')}: about "
+            f"{format_duration(total)} (an estimate from the first "
+            f"{'epoch' if speed['epochs'] == 1 else count_of(speed['epochs'], 'epoch')} of {name}: "
+            f"{format_duration(speed['epoch'])} per epoch x {count_of(epochs, 'epoch')} x {configurations}, plus about "
+            f"{format_duration(compiling + scoring)} each to compile and score; other decoders are slower or faster).")
+
+
+def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile,
+             minutes=None, callbacks=()):
     keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
     row = {"kind": MODEL, "table": BINARIZED if config.binarized else GREY,
            "name": config.name, "description": config.description, "dataset": images.name,
@@ -162,10 +202,10 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     model = build_vae(config, images.event_shape, seed=seed, num_levels=2 if config.binarized else images.num_levels)
     splits = prepare_splits(config, model.likelihood, images, seed)
     result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
-                     jit_compile=jit_compile, minutes=minutes)
+                     jit_compile=jit_compile, minutes=minutes, callbacks=callbacks)
     row["epochs"] = result.epochs_run
     if minutes is not None:
-        say(f"  trained {result.epochs_run} epoch{'s' if result.epochs_run != 1 else ''} in "
+        say(f"  trained {count_of(result.epochs_run, 'epoch')} in "
             f"{result.seconds:.0f} s of the {minutes:g}-minute budget"
             + ("" if result.stopped_by_budget else f" (stopped at the {epochs}-epoch maximum)"))
     # Scored on the levels themselves (binary for binarized configurations); a continuous density on the

@@ -5,7 +5,6 @@ and a fixed-sigma (MSE-trained) model scored at the sigma that fits the test dat
 
 import math
 
-import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -51,9 +50,12 @@ def kl_and_active_units(model, x, batch_size=1000):
     return float(np.mean(np.concatenate(kls))), int(np.sum(means.var(axis=0) > ACTIVE_UNIT_THRESHOLD))
 
 
-def decoder_sigma(likelihood):
-    """The decoder's shared sigma (fixed or learned) as a float; None when it has none (per pixel, not Gaussian)."""
-    current_scale = getattr(likelihood, "current_scale", None)
+def decoder_sigma(model):
+    """The sigma ``model`` is scored at: its ``scored_sigma`` when its loss trained only the decoder's mean, else
+    the likelihood's shared sigma (fixed or learned); None when it has none (per pixel, not Gaussian)."""
+    if getattr(model, "scored_sigma", None) is not None:
+        return float(model.scored_sigma)
+    current_scale = getattr(model.likelihood, "current_scale", None)
     scale = current_scale() if current_scale is not None else None
     return None if scale is None else float(scale)
 
@@ -85,7 +87,7 @@ def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_s
     * over all ``test_examples`` images: ``recon_mse`` (:func:`reconstruction_mse`, at ``z = E[q(z|x)]``),
       ``mean_image_mse`` (the MSE of predicting every test image by the mean test image: a baseline for it),
       ``kl`` and ``active_units`` (:func:`kl_and_active_units`);
-    * ``decoder_sigma``, ``iwae_k``, ``iwae_examples``, ``num_levels``, ``num_dims``, ``dequantized``.
+    * ``decoder_sigma`` (:func:`decoder_sigma`), ``iwae_k``, ``iwae_examples``, ``num_levels``, ``num_dims``, ``dequantized``.
     """
     x_levels = np.asarray(x_levels, np.float32)
     iwae_examples = len(x_levels) if iwae_examples is None else int(iwae_examples)
@@ -116,33 +118,21 @@ def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_s
     row["recon_mse"] = reconstruction_mse(model, y)
     row["mean_image_mse"] = float(np.mean(np.square(y - y.mean(axis=0, keepdims=True))))
     row["kl"], row["active_units"] = kl_and_active_units(model, y)
-    row["decoder_sigma"] = decoder_sigma(model.likelihood)
+    row["decoder_sigma"] = decoder_sigma(model)
     return row
 
 
-class _DecoderMean(keras.layers.Layer):
-    """``z -> mean of p(x|z)``, flat ``(batch, D)``: a trained model's decoder means as ready parameters."""
-
-    def __init__(self, model, **kwargs):
-        super().__init__(**kwargs)
-        self.model = model
-
-    def call(self, z):
-        mean = self.model.decode(z).mean()
-        return tf.reshape(mean, (tf.shape(mean)[0], -1))
-
-
 def with_fixed_sigma(model, sigma, x_example):
-    """A model of ``model``'s class whose decoder keeps ``model``'s decoder *means* and whose likelihood is
-    the same kind of Gaussian (continuous or discretized) with a fixed ``sigma``.
+    """A model of ``model``'s class with ``model``'s networks and likelihood layer, scored as the same kind of
+    Gaussian (continuous or discretized) centred at ``model``'s decoder *means* with a fixed ``sigma``
+    (its ``scored_sigma``: :func:`vae_tf.reconstruction.scored_likelihood`, the one path by which a model trained on
+    its mean is scored).
 
     The means, not the Gaussian's location, are what an MSE loss trains: for a discretized Gaussian with a
     wide sigma the two differ, since the edge bins take the tails.
     """
-    config = {**model.likelihood.get_config(), "scale": float(sigma), "project": False}
-    config.pop("name", None)
-    twin = type(model)(model.encoder, _DecoderMean(model, name="decoder_mean"),
-                       type(model.likelihood).from_config(config), seed=model.seed)
+    twin = type(model)(model.encoder, model.decoder, model.likelihood, seed=model.seed)
+    twin.scored_sigma = float(sigma)
     twin.build(x_example.shape)
     return twin
 

@@ -90,6 +90,24 @@ class GaussianParameterLayer(DistributionLayer):
         # Full-shape parameters: the training step's flat view reshapes every parameter (model.flat_event_view).
         return loc, tf.broadcast_to(self.current_scale(), tf.shape(loc))
 
+    def base_distribution(self, loc, scale):
+        """The element-wise distribution of the subclass (``Normal``, ``DiscretizedNormal``) at ``(loc, scale)``."""
+        raise NotImplementedError
+
+    def call(self, inputs):
+        return self.independent(self.base_distribution(*self.loc_and_scale(inputs)))
+
+    def at_fixed_scale(self, mean, sigma):
+        """The layer's kind of Gaussian centred at ``mean`` (batch first, any event layout) with the fixed ``sigma``:
+        ``prod_d N(x_d; mean_d, sigma^2)``, or its discretized twin over the layer's levels.
+
+        How a model whose loss trained only the decoder's mean is scored (``scored_sigma``, set at ``compile``;
+        :func:`vae_tf.reconstruction.scored_likelihood`).
+        """
+        mean = tf.convert_to_tensor(mean, self.compute_dtype)
+        scale = tf.broadcast_to(tf.cast(sigma, mean.dtype), tf.shape(mean))
+        return tfd.Independent(self.base_distribution(mean, scale), reinterpreted_batch_ndims=mean.shape.rank - 1)
+
     def get_config(self):
         return {**super().get_config(), "scale": self.scale, "min_scale": self.min_scale}
 
@@ -113,8 +131,8 @@ class IndependentNormal(GaussianParameterLayer):
     #: A density on the real line.
     support_kind = REAL_LINE
 
-    def call(self, inputs):
-        return self.independent(tfd.Normal(*self.loc_and_scale(inputs)))
+    def base_distribution(self, loc, scale):
+        return tfd.Normal(loc, scale)
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -156,9 +174,8 @@ class IndependentDiscretizedNormal(GaussianParameterLayer):
         super().__init__(event_shape, scale=scale, min_scale=min_scale, project=project,
                          num_levels=distributions.check_num_levels(num_levels), **kwargs)
 
-    def call(self, inputs):
-        loc, scale = self.loc_and_scale(inputs)
-        return self.independent(distributions.DiscretizedNormal(loc, scale, self.num_levels))
+    def base_distribution(self, loc, scale):
+        return distributions.DiscretizedNormal(loc, scale, self.num_levels)
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")

@@ -12,20 +12,112 @@ A family (``models/vae``, ...) subclasses :class:`LatentVariableModel` and provi
 and :mod:`vae_tf.evaluation`, ``vae_tf.compare``, the exporter and the coder work with it.
 """
 
+import warnings
+
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 import keras
 
 from vae_tf import evaluation, losses
 from vae_tf.callbacks import with_step_counting_progress_bar
+from vae_tf.errors import InvalidInputError
 from vae_tf.losses import scale_for_replicas
-from vae_tf.networks import choose_precision, has_convolutions, network_precision, set_network_precision
-from vae_tf.objectives import check_log_density_loss, reconstruction_loss_for
+from vae_tf.networks import (choose_precision, has_convolutions, network_precision, params_per_pixel,
+                             set_network_precision)
+from vae_tf.reconstruction import check_log_density_loss, check_loss_trains_scale, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_sample_weight
+
+tfd = tfp.distributions
 
 #: Steps run inside one compiled call by default: per-step Python and dispatch
 #: overhead dominates a small VAE on a CPU, so several steps share one call.
 DEFAULT_STEPS_PER_EXECUTION = 8
+
+
+# -- what a model is given: checked when it is built, said in one line ---------------------------------------
+
+def _shape_text(shape):
+    """``(batch, 28, 28, 1)`` for a static shape whose first axis is the batch."""
+    return "(" + ", ".join(["batch"] + [str(d) for d in tuple(shape)[1:]]) + ")"
+
+
+def declared_output(network):
+    """The one output a Keras functional (or input-built Sequential) model declares, a ``KerasTensor``; None when
+    it declares none (a layer, or a model whose output is known only once it is called)."""
+    try:
+        outputs = network.outputs
+    except (AttributeError, ValueError):
+        return None
+    return outputs[0] if outputs and len(outputs) == 1 else None
+
+
+def check_posterior(q, what="encoder"):
+    """Raises :class:`~vae_tf.errors.InvalidInputError` unless ``q`` (what the encoder returned) is a TFP
+    distribution ``q(z|x)``; the message says how to wrap a network that returns a vector."""
+    if isinstance(q, tfd.Distribution):
+        return q
+    shape = getattr(q, "shape", None)
+    returned = (f"a tensor of shape {_shape_text(shape)}" if shape is not None and len(shape) >= 1
+                else f"a {type(q).__name__}")
+    raise InvalidInputError(
+        f"{what} must return a distribution q(z|x) (a TFP distribution); it returned {returned}: wrap the network "
+        f"as vae_tf.networks.GaussianEncoder(net, latent_dim).")
+
+
+def check_encoder(encoder):
+    """What can be said of ``encoder`` before it is called: it is a layer, and a Keras functional model (which
+    returns tensors, never a distribution) is refused with the wrapping to use (:func:`check_posterior`)."""
+    if not callable(encoder):
+        raise InvalidInputError(f"encoder must be a Keras layer or model returning q(z|x) (e.g. "
+                                f"vae_tf.networks.mlp_encoder(latent_dim)), got {type(encoder).__name__}.")
+    output = declared_output(encoder)
+    if output is not None:
+        check_posterior(output)
+
+
+def check_likelihood(likelihood):
+    """Raises :class:`~vae_tf.errors.InvalidInputError` unless ``likelihood`` is a distribution layer."""
+    if not (callable(likelihood) and hasattr(likelihood, "event_shape") and hasattr(likelihood, "num_params")):
+        raise InvalidInputError(
+            f"likelihood must be a vae_tf.layers distribution layer that turns the decoder's output into p(x|z) "
+            f"(e.g. vae_tf.layers.IndependentNormal(event_shape)), got {type(likelihood).__name__}.")
+
+
+def check_decoder_output(shape, likelihood):
+    """Checks the decoder's output ``shape`` (batch first) against ``likelihood`` when it is built.
+
+    ``project=False``: the decoder outputs the layer's parameters ready-made, ``params_size`` numbers per example
+    (``likelihood.num_params()``), as ``(H, W, params_per_pixel)`` when it is a conv decoder over images
+    ``(H, W, C)``: anything else raises :class:`~vae_tf.errors.InvalidInputError` naming both numbers.
+    ``project=True``: the layer projects any features through its own Dense layer; a decoder that already outputs
+    the ``(H, W, params_per_pixel)`` parameters gets a ``UserWarning`` (that Dense layer would hold
+    ``params_size`` squared weights: build the likelihood with ``project=False``).
+    """
+    shape = tuple(shape)
+    if any(d is None for d in shape[1:]):
+        return
+    size, needed = int(np.prod(shape[1:])), int(likelihood.num_params())
+    event = tuple(likelihood.event_shape)
+    name = type(likelihood).__name__
+    grid = event[:-1] + (params_per_pixel(likelihood),) if len(event) == 3 else None
+    spatial = len(shape) >= 4
+    if not likelihood.project:
+        if size == needed and (not spatial or grid is None or shape[1:] == grid):
+            return
+        wanted = f"params_size = {needed} numbers per example"
+        if grid is not None:
+            wanted += (f", as {_shape_text((None,) + grid)} from a conv decoder (params_per_pixel = {grid[-1]}: "
+                       f"e.g. vae_tf.networks.conv_decoder({event}, params_per_pixel={grid[-1]}))")
+        raise InvalidInputError(
+            f"the decoder returns {_shape_text(shape)}, {size} numbers per example, but {name}(project=False) takes "
+            f"its parameters ready-made: {wanted}; make the decoder output that, or build the likelihood with "
+            f"project=True to project the decoder's features.")
+    if spatial and grid is not None and shape[1:] == grid:
+        warnings.warn(
+            f"the decoder already returns {name}'s parameters, {_shape_text(shape)} (params_per_pixel = {grid[-1]}), "
+            f"but the layer was built with project=True and projects them through a Dense layer of {size} x "
+            f"{needed} weights: build it with project=False to take them as they are.", UserWarning, stacklevel=2)
 
 
 class LatentVariableModel(keras.Model):
@@ -43,6 +135,7 @@ class LatentVariableModel(keras.Model):
 
     def __init__(self, likelihood, beta=1.0, seed=None, **kwargs):
         super().__init__(**kwargs)
+        check_likelihood(likelihood)
         self.likelihood = likelihood
         self.beta_target = check_beta(beta)
         # A variable, not a Python float: a compiled (XLA) step reads its current value, so a
@@ -58,6 +151,9 @@ class LatentVariableModel(keras.Model):
         # it: a metric like the others, so Keras reports and tf.distribute reduces it as it does them.
         self.beta_tracker = keras.metrics.Mean(name="beta")
         self.reconstruction_loss = losses.NegativeLogLikelihood()
+        # None: p(x|z) is scored as the likelihood layer gives it. A float: the loss given to compile trains only
+        # the decoder's mean, and every score is taken at this sigma (vae_tf.reconstruction.check_loss_trains_scale).
+        self.scored_sigma = None
 
     @property
     def event_shape(self):
@@ -84,7 +180,10 @@ class LatentVariableModel(keras.Model):
         """Keras ``compile`` with the fast path on by default.
 
         ``loss`` is the reconstruction term (default ``losses.NegativeLogLikelihood()``); the package's losses
-        receive the decoder distribution, any other Keras loss its mean. ``jit_compile="auto"`` means XLA
+        receive the decoder distribution, any other Keras loss its mean. A loss that trains only the mean of a
+        Gaussian whose sigma is learned (``ScaledMSE``, Keras' ``"mse"``) leaves that sigma untrained: a
+        ``UserWarning`` says so, and the model is scored at the sigma the loss implies (:attr:`scored_sigma`,
+        :func:`vae_tf.reconstruction.check_loss_trains_scale`). ``jit_compile="auto"`` means XLA
         unless running eagerly, under a ``tf.distribute`` strategy, or when the networks hold a convolution
         (:meth:`prefers_xla`). ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or 1 under
         a strategy: Keras 3.15's multi-step loop fails under ``MirroredStrategy`` ("You must feed a value for
@@ -114,6 +213,9 @@ class LatentVariableModel(keras.Model):
         if getattr(self, "num_samples", 1) > 1:  # importance weights need -log p(x|z) itself
             check_log_density_loss(reconstruction_loss, self.likelihood)
         self.reconstruction_loss = reconstruction_loss
+        self.scored_sigma = check_loss_trains_scale(reconstruction_loss, self.likelihood)
+        # What the model scores may have changed: the compiled evaluation passes kept with it are stale.
+        self.__dict__.pop("_vae_tf_cache", None)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile,
                         steps_per_execution=steps_per_execution, **kwargs)
 

@@ -11,7 +11,6 @@ densities train on dequantized pixels and are scored by a lower bound on it.
 
 import dataclasses
 import difflib
-import math
 
 import numpy as np
 
@@ -19,6 +18,7 @@ from vae_tf import layers, losses, networks
 from vae_tf.errors import InvalidInputError, UnknownConfigError
 from vae_tf.layers.gaussian import GaussianParameterLayer
 from vae_tf.models.vae.model import VAE
+from vae_tf.reconstruction import keras_mse_implied_sigma
 from vae_tf.support import BINARY, REAL_LINE, UNIT_INTERVAL
 
 #: The likelihood names a configuration takes and the layer each one builds. What a decoder is over is that
@@ -134,11 +134,6 @@ class VAEConfig:
     def has_likelihood(self):
         """False only for the Bernoulli decoder on grey values, where BCE is no probability of the data."""
         return not (self.support_kind == BINARY and not self.binarized)
-
-
-def keras_mse_implied_sigma(event_shape):
-    """``sqrt(D / 2)``: Keras' ``mean_d (x_d - mu_d)^2`` equals ``sum_d (x_d - mu_d)^2 / (2 sigma^2)`` at this sigma."""
-    return math.sqrt(int(np.prod(event_shape)) / 2.0)
 
 
 def keras_mse_implied_beta(event_shape, meant_sigma=1.0):

@@ -10,9 +10,10 @@ import tensorflow_probability as tfp
 import keras
 
 from vae_tf.distributions import reparameterized_sample, standard_normal_prior
-from vae_tf.errors import check_positive_int
+from vae_tf.errors import InvalidInputError, check_positive_int
 from vae_tf.layers import DiagonalGaussianPosterior
-from vae_tf.models.base import LatentVariableModel
+from vae_tf.models.base import (LatentVariableModel, check_decoder_output, check_encoder, check_posterior,
+                                declared_output)
 from vae_tf.objectives import elbo_terms, get_objective, log_importance_weights as importance_weights
 
 tfd = tfp.distributions
@@ -35,8 +36,11 @@ class VAE(LatentVariableModel):
     loss trained the model, so runs with different losses compare on one scale.
 
     Args:
-        encoder: a layer mapping ``x`` to ``q(z|x)`` (e.g. ``networks.mlp_encoder``).
-        decoder: a layer mapping ``z`` to features (e.g. ``networks.mlp_decoder``).
+        encoder: a layer mapping ``x`` to a TFP distribution ``q(z|x)`` (e.g. ``networks.mlp_encoder``); a network
+            of your own that outputs features goes in as ``networks.GaussianEncoder(net, latent_dim)``.
+        decoder: a layer mapping ``z`` to features that ``likelihood`` projects to its parameters (e.g.
+            ``networks.mlp_decoder``), or to the parameters themselves (``params_size`` per example, or
+            ``(H, W, params_per_pixel)`` from a conv decoder) for a likelihood built with ``project=False``.
         likelihood: a distribution layer (e.g. ``layers.IndependentNormal``).
         beta: weight of the KL term, >= 0 (1 gives the ELBO). It initialises the
             non-trainable variable ``model.beta``, which schedules such as
@@ -56,6 +60,11 @@ class VAE(LatentVariableModel):
     def __init__(self, encoder, decoder, likelihood, beta=1.0, prior=None, seed=None, objective="elbo",
                  num_samples=1, free_bits=0.0, **kwargs):
         super().__init__(likelihood, beta=beta, seed=seed, **kwargs)
+        # Checked now as far as the networks declare their outputs (functional models); the rest when built.
+        check_encoder(encoder)
+        self._decoder_checked = declared_output(decoder) is not None
+        if self._decoder_checked:
+            check_decoder_output(declared_output(decoder).shape, likelihood)
         self.encoder = encoder
         self.decoder = decoder
         self._objective = get_objective(objective, num_samples, free_bits)
@@ -63,12 +72,19 @@ class VAE(LatentVariableModel):
         self.num_samples = int(num_samples)
         self.free_bits = float(free_bits)
         self._prior = prior
+        self._posterior_size = None  # for an encoder without latent_dim: the size of its q(z|x), once built
 
     # -- structure -----------------------------------------------------------
 
     @property
     def latent_dim(self):
-        return int(self.encoder.latent_dim)
+        """Units of ``z``: the encoder's ``latent_dim``, or for an encoder without one the size of the ``q(z|x)``
+        it returned when the model was built."""
+        own = getattr(self.encoder, "latent_dim", None)
+        if own is None and self._posterior_size is None:
+            raise InvalidInputError("latent_dim: the encoder has no latent_dim attribute, and the size of its q(z|x) "
+                                    "is known once the model is built (model.build(input_shape) or fit).")
+        return int(own if own is not None else self._posterior_size)
 
     def prior(self):
         """``p(z)``."""
@@ -76,10 +92,15 @@ class VAE(LatentVariableModel):
 
     def build(self, input_shape):
         # Build every sub-layer with one concrete forward pass: the layers return
-        # distributions, which Keras' symbolic build cannot trace.
+        # distributions, which Keras' symbolic build cannot trace. What the encoder and decoder return is checked
+        # here (VAE.__init__ checks what it can before): a one-line error naming the fix, not a traceback at fit.
         x = tf.zeros((1,) + tuple(int(d) for d in input_shape[1:]))
-        q = self.encoder(x)
-        self.likelihood(self.decoder(q.mean()))
+        q = check_posterior(self.encoder(x))
+        self._posterior_size = int(q.event_shape[-1]) if q.event_shape.rank else 1
+        features = self.decoder(q.mean())
+        if not self._decoder_checked:
+            check_decoder_output(features.shape, self.likelihood)
+        self.likelihood(features)
         super().build(input_shape)
 
     # -- the model's distributions -------------------------------------------
