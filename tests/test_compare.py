@@ -10,7 +10,7 @@ import pytest
 
 import vae_tf
 import vae_tf_cli
-from vae_tf.comparison import report
+from vae_tf.comparison import report, runner
 from vae_tf.models.vae import DEFAULT_CONFIGS, resolve_configs
 from vae_tf.errors import UnknownConfigError
 
@@ -147,8 +147,10 @@ def test_compare_is_exported_with_the_documented_signature():
     import inspect
 
     params = inspect.signature(vae_tf.compare).parameters
-    assert list(params) == ["dataset", "data", "configs", "epochs", "latent_dim", "k", "batch_size", "seed", "out", "verbose"]
-    assert params["dataset"].default == "digits" and params["k"].default == 100 and params["epochs"].default == 10
+    assert list(params) == ["dataset", "data", "configs", "epochs", "latent_dim", "k", "batch_size", "seed", "out", "verbose",
+                            "minutes"]
+    assert params["dataset"].default == "digits" and params["k"].default == 100 and params["epochs"].default is None
+    assert runner.DEFAULT_EPOCHS == 10
 
 
 def _section(text, heading):
