@@ -302,7 +302,7 @@ class EpochTimer(keras.callbacks.Callback):
 
     With ``budget_seconds``, an epoch is started only while the budget is not spent: training stops at the end of
     the first epoch whose ``elapsed`` reaches it (a finished epoch is kept; the last one may end past the budget by
-    less than one epoch). The epoch count given to ``fit`` is then a maximum. :attr:`stopped_by_budget` says whether
+    less than one epoch). The epoch count given to ``fit`` is then a maximum. ``stopped_by_budget`` says whether
     the budget, rather than that count, ended the run.
     """
 

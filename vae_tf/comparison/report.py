@@ -53,7 +53,7 @@ GREY_COLUMNS = [
     ("train_seconds", "train s", "{:.1f}"),
     ("epochs", "epochs", "{}"),
 ]
-#: (key, header, format) of the binarized table: the grey table's, the IWAE and ELBO in place of the sigma columns.
+#: (key, header, format) of the binarized table, the grey table's with the IWAE and ELBO in place of the sigma columns.
 BINARIZED_COLUMNS = GREY_COLUMNS[:4] + [("test_iwae", "test log p(x) IWAE", "{:.2f}"),
                                         ("test_elbo", "test ELBO", "{:.2f}")] + GREY_COLUMNS[7:]
 
@@ -284,7 +284,8 @@ def weak_models_note(rows, settings, table=GREY, images=None):
             f"({budget}). Try {WEAK_MODELS_ADVICE}{decoders}.\n")
 
 
-#: The bytes of a lossless JPEG 2000 (JP2) file of an all-zero 28x28 grey image: its headers (``tests/test_report.py``).
+#: The bytes of a lossless JPEG 2000 (JP2) file of an all-zero 28x28 grey image, that is, of its headers
+#: (``tests/test_report.py``).
 JP2_HEADER_BYTES = 218
 
 

@@ -37,7 +37,7 @@ def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=1
         configs: ``None`` (all of ``vae_tf.compare.DEFAULT_CONFIGS``), names, or ``VAEConfig`` objects.
         epochs, latent_dim, batch_size, seed: the budget and architecture every run shares (epochs: default 10).
         minutes: equal compute instead of equal epochs: every configuration gets this wall-clock training budget
-            (no epoch is started once it is spent; ``epochs`` becomes a maximum, :data:`BUDGET_MAX_EPOCHS` when
+            (no epoch is started once it is spent; ``epochs`` becomes a maximum, ``BUDGET_MAX_EPOCHS`` when
             None). The report ranks at this budget and plots validation bits/dim against training time.
         k: importance samples for the test log-likelihood (on the first 1000 test images).
         out: directory for report.md, results.json, results.csv and the PNGs.
@@ -63,7 +63,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
     ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`).
     ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
     configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`); ``minutes``: the
-    equal wall-clock training budget of every configuration (see :func:`compare`)."""
+    equal wall-clock training budget of every configuration (see :func:`vae_tf.compare`)."""
     if minutes is not None:
         minutes = check_positive_number(minutes, "minutes", "of training per configuration")
     epochs = check_positive_int((DEFAULT_EPOCHS if minutes is None else BUDGET_MAX_EPOCHS) if epochs is None else epochs,

@@ -293,8 +293,8 @@ def decompress_with_stats(model, data, verbose=0, source="the data"):
 def decompress_folder(model, data, directory, verbose=0, source="the data"):
     """``(names, CodingStats)``: writes the images of a file made from a folder into ``directory`` (new or empty) as
     lossless PNGs, each at its relative name with the extension changed to ``.png``
-    (:func:`vae_tf.data.image_folder.png_names`), grey or RGB as it was read, batch by batch as decoded. The folder
-    appears only when every image decoded to the file's checksum (:func:`vae_tf.data.image_folder.png_folder`)."""
+    (``vae_tf.data.image_folder.png_names``), grey or RGB as it was read, batch by batch as decoded. The folder
+    appears only when every image decoded to the file's checksum (``vae_tf.data.image_folder.png_folder``)."""
     header, words = file_format.unpack(data, source)
     if header.files is None:
         raise CompressedFileError(f"{source} holds an array of images ({header.name!r}), not a folder: decompress "

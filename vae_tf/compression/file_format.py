@@ -10,7 +10,7 @@ Layout (all integers little-endian)::
     14 + H  4 W   payload: W words (uint32) of the ANS stack, W = header["payload_words"]
 
 The header holds what the decoder needs and what it checks: the images' shape, dtype and
-count; their SHA-256 (:class:`ImagesDigest`); the model's weight fingerprint; the coder parameters (latent bits,
+count; their SHA-256 (``ImagesDigest``); the model's weight fingerprint; the coder parameters (latent bits,
 batch size, seed words); the payload's length, and a SHA-256 of header and payload; for a folder, each image's
 relative file name, size and mode, and the size they were resized to, if any. A file is checked in full
 (magic, version, length, payload hash, model fingerprint) before any decoding starts.
@@ -50,7 +50,7 @@ class FileHeader:
         num_levels: ``L``; values are integers ``0..L-1``.
         event_shape, latent_dim, likelihood: what the model was.
         model_fingerprint: SHA-256 prefix of the model's weights (``coding_model.model_fingerprint``).
-        images_sha256: :class:`ImagesDigest` of the images as coded.
+        images_sha256: ``ImagesDigest`` of the images as coded.
         latent_bits: each latent unit is coded as one of ``2^latent_bits`` equal-prior-mass bins.
         batch_size: the largest coding batch; the schedule is ``coding_batches(count, batch_size)``.
         seed, seed_words: the initial random words on the stack (bits-back's start-up cost).

@@ -16,9 +16,9 @@ refused (their levels do not fit 8 bits). ``image_size=(H, W)`` resizes every im
 Pillow's Lanczos filter, and the resized images are the dataset. A file Pillow cannot read is
 an error naming it, or, with ``skip_bad_files=True``, left out and counted.
 
-For the codec, :func:`folder_images` lists every image of a folder (no split) with its relative
-name, size and mode, and reads them batch by batch (:meth:`FolderImages.read`), with the same
-conversions; :func:`png_folder` writes a folder of lossless PNGs back, atomically.
+For the codec, :func:`~vae_tf.data.folder_images` lists every image of a folder (no split) with its
+relative name, size and mode, and reads them batch by batch (``FolderImages.read``), with the same
+conversions; ``png_folder`` writes a folder of lossless PNGs back, atomically.
 """
 
 import contextlib
@@ -132,7 +132,7 @@ class ImageFolder:
 
 
 def _read_or_skip(path, image_size, skip_bad_files, skipped):
-    """:func:`_read_one`, or None for a file Pillow cannot read when ``skip_bad_files`` (appended to ``skipped``)."""
+    """``_read_one``, or None for a file Pillow cannot read when ``skip_bad_files`` (appended to ``skipped``)."""
     from PIL import Image
 
     try:
@@ -241,7 +241,7 @@ def _size(height_width):
 class FolderImages:
     """Every image of a folder for the codec, read on demand: no split, nothing held but the list.
 
-    ``names`` are the files' paths relative to ``directory`` ('/'-separated, sorted as :func:`image_files`);
+    ``names`` are the files' paths relative to ``directory`` ('/'-separated, sorted as ``image_files``);
     ``sizes`` their ``(height, width)`` as stored; ``modes`` "L" or "RGB" after the loader's conversions;
     ``shape`` ``(H, W, C)`` of what :meth:`read` gives (grey images repeated to RGB when C = 3);
     ``image_size`` the ``(H, W)`` every image was resized to, or None (then all are ``H x W`` as stored);
@@ -273,7 +273,7 @@ def folder_images(directory, shape, image_size=None, skip_bad_files=False):
     """Lists (and reads once, to check) every image under ``directory`` for images of ``shape`` ``(H, W, C)``.
 
     Without ``image_size`` every image must be ``H x W``; with it, ``image_size`` must be ``(H, W)`` and images of
-    another size are resized to it (:func:`_read_one`, Lanczos). A colour image for ``C = 1`` is refused; a grey one
+    another size are resized to it (``_read_one``, Lanczos). A colour image for ``C = 1`` is refused; a grey one
     for ``C = 3`` is read as RGB (its mode stays "L"). Each refusal is one line saying what to do.
     """
     directory = os.fspath(directory)

@@ -182,7 +182,7 @@ class LatentVariableModel(keras.Model):
         ``loss`` is the reconstruction term (default ``losses.NegativeLogLikelihood()``); the package's losses
         receive the decoder distribution, any other Keras loss its mean. A loss that trains only the mean of a
         Gaussian whose sigma is learned (``ScaledMSE``, Keras' ``"mse"``) leaves that sigma untrained: a
-        ``UserWarning`` says so, and the model is scored at the sigma the loss implies (:attr:`scored_sigma`,
+        ``UserWarning`` says so, and the model is scored at the sigma the loss implies (``scored_sigma``,
         :func:`vae_tf.reconstruction.check_loss_trains_scale`). ``jit_compile="auto"`` means XLA
         unless running eagerly, under a ``tf.distribute`` strategy, or when the networks hold a convolution
         (:meth:`prefers_xla`). ``steps_per_execution=None`` means ``DEFAULT_STEPS_PER_EXECUTION``, or 1 under
