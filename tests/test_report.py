@@ -183,7 +183,7 @@ def test_a_one_configuration_run_says_its_counts_its_estimate_and_that_its_model
     assert model["bits_per_dim"] > marginals["bits_per_dim"]  # one epoch of a tiny network on 1,350 images
     assert "Every model is weak here (integer images). The best model, `dnormal_learned_sigma`" in said
     text = (tmp_path / "report.md").read_text()
-    assert "**Every model is weak here.**" in text and "1 epoch, batch size" in text
+    assert "**Every model is weak here.**" in text and "every configuration trained 1 epoch," in text
     assert len(outputs.learning_curves_figure(rows).axes) == 2
 
 
