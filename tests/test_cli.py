@@ -138,10 +138,37 @@ def test_make_demo_command_line_reaches_compare_with_the_demo_budget(with_mnist,
         assert kwargs["data"] == str(npz)
     else:
         assert kwargs["dataset"] == "digits" and kwargs["data"] is None
-    for key in ("epochs", "k", "train_size", "test_size", "iwae_examples", "latent_dim", "batch_size", "seed"):
+    for key in ("configs", "epochs", "minutes", "k", "train_size", "test_size", "iwae_examples", "latent_dim",
+                "batch_size", "seed"):
         assert kwargs[key] == expected[key], key
-    # every configuration; XLA ("auto", the package's choice per model) exactly when the preset asks for it
-    assert kwargs["jit_compile"] == ("auto" if preset["jit"] else False) and kwargs["configs"] is None
+    # XLA ("auto", the package's choice per model) exactly when the preset asks for it
+    assert kwargs["jit_compile"] == ("auto" if preset["jit"] else False)
+    if with_mnist:  # a time budget (the same on any CPU) for the demo's configurations
+        assert kwargs["minutes"] == 0.75 and kwargs["epochs"] is None
+        assert kwargs["configs"] == list(command.DEMO_CONFIGS)
+    else:  # the digits: every configuration, a number of epochs
+        assert kwargs["minutes"] is None and kwargs["configs"] is None and kwargs["epochs"] == 30
+
+
+def test_demo_preset_on_mnist_runs_its_configurations_at_a_time_budget(tmp_path, monkeypatch):
+    """The MNIST demo's own code path end to end (its configurations under --minutes), at a tiny budget and size:
+    one short epoch each, the report saying the budget, the learning curves against minutes."""
+    from vae_tf_cli import compare as command
+
+    monkeypatch.delenv(data.DATA_DIR_ENV, raising=False)
+    rng = np.random.default_rng(0)
+    npz = tmp_path / "mnist.npz"
+    np.savez(npz, x_train=rng.integers(0, 256, (120, 28, 28), dtype=np.uint8), y_train=np.zeros(120, np.uint8),
+             x_test=rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), y_test=np.zeros(20, np.uint8))
+    out = tmp_path / "demo-out"
+    assert cli.main(["compare", "--preset", "demo", "--data", str(npz), "--minutes", "0.001", "--train-size", "100",
+                     "--test-size", "20", "--iwae-examples", "4", "--k", "2", "--hidden", "8", "--latent-dim", "2",
+                     "--no-jit", "--quiet", "--out", str(out)]) == 0
+    rows = [r for r in json.loads((out / "results.json").read_text()) if r["kind"] == "model"]
+    assert [r["name"] for r in rows] == list(command.DEMO_CONFIGS)
+    assert all(r["minutes"] == 0.001 and r["epochs"] == 1 for r in rows)  # the budget, not a count, ended them
+    assert "Ranked at equal compute: 0.001 minutes of training per configuration" in (out / "report.md").read_text()
+    assert (out / "learning_curves.png").exists()
 
 
 @pytest.mark.parametrize("args, says", [
