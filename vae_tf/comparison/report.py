@@ -425,7 +425,8 @@ def write_report(rows, out, settings):
         "## Files",
         "",
         "- `results.json` (every number and each run's learning curves), `results.csv` (the numbers)",
-        "- `learning_curves.png`: validation negative ELBO in bits/dim and KL per epoch, all runs",
+        "- `learning_curves.png`: validation negative ELBO in bits/dim and KL at the end of every epoch, against "
+        "training time (minutes, wall clock), all runs",
     ]
     lines += [f"- `{r['reconstructions_png']}`, `{r['samples_png']}`" for r in models]
     lines += ["", "![learning curves](learning_curves.png)", ""]
