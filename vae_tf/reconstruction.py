@@ -61,7 +61,7 @@ def reconstruction_term(loss, target, px, target_flat, px_flat, sample_weight, l
 
     With ``log_px``, ``log p(x|z)`` of ``px`` itself per example, already computed, ``NegativeLogLikelihood`` in a
     compiled step is ``reduce(-log_px)``: the same number without evaluating ``log p`` a second time. XLA merges two
-    equal evaluations of most decoders, not ``FactoredLevelCategorical``'s chunked loop (a third of its step). Eager
+    equal evaluations of most decoders, not ``FactoredLevelCategorical``'s chunked loop, which would run twice. Eager
     calls keep the loss's own checks (its target range check runs only eagerly).
     """
     if log_px is not None and type(loss) is losses.NegativeLogLikelihood and not tf.executing_eagerly():

@@ -32,7 +32,6 @@ from vae_tf.distributions.logistic_mixture import DiscretizedLogisticMixture, di
 
 __all__ = [
     "ChannelCoupledLogisticMixture", "DiscretizedLogisticMixture", "DiscretizedNormal", "FactoredLevelCategorical",
-    "FastBernoulli",
-    "LevelCategorical", "check_num_levels", "diagonal_gaussian_kl", "discretized_logistic_log_mass",
+    "FastBernoulli", "LevelCategorical", "check_num_levels", "diagonal_gaussian_kl", "discretized_logistic_log_mass",
     "discretized_normal_log_mass", "levels_of", "reparameterized_sample", "standard_normal_prior",
 ]

@@ -128,14 +128,15 @@ class FactoredLevelCategorical(LevelCategorical):
 
     Mathematical details: ``P(k) = softmax(l)_k``, ``k = 0 .. L-1``, ``l = f W + b``; the values are
     ``k / (L - 1)``. The same distribution as ``LevelCategorical(f W + b, L)``; ``log_prob`` computes it
-    without materialising the logits (:func:`factored_level_log_mass`) when ``x`` has the batch shape.
+    without materialising the logits when ``x`` has the batch shape
+    (:func:`~vae_tf.distributions.categorical.factored_level_log_mass`).
 
     Why a second class: ``layers.IndependentCategorical`` (rank ``r``) has ``D x L`` logits per image, 20M for a
     batch of 100 MNIST images (``D = 784``, ``L = 256``). Through ``LevelCategorical(logits)`` the log-mass and
     its gradient materialise five 80 MB tensors per step in XLA's plan (the logits, the bias add, the select of
     the observed level, the shifted exps, the gradient of the logits: XLA's reductions on CPU take
-    materialised inputs) and read them nine times, and that memory traffic made the training step 20x the
-    discretized normal's on an AVX2 CPU. Here the log-mass is computed from the factors a few pixels at a
+    materialised inputs) and read them nine times, and that memory traffic made the training step 12-30x the
+    discretized normal's on an AVX2 CPU (CPU time and wall time under XLA, ``docs/results/benchmarks.md``). Here the log-mass is computed from the factors a few pixels at a
     time, so one chunk's logits stay in the CPU's cache, and the gradient comes out of the same pass.
 
     Args:

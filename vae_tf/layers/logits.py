@@ -103,7 +103,7 @@ class IndependentCategorical(DistributionLayer):
 
     The distribution is ``Independent(FactoredLevelCategorical(f, W, b))`` with a rank,
     ``Independent(LevelCategorical(logits))`` without; both have ``.logits``. The factored one's
-    ``log_prob`` never holds the ``(batch, D, L)`` logits, which made the training step 20x the
+    ``log_prob`` never holds the ``(batch, D, L)`` logits, which made the training step 12-30x the
     discretized normal's on an AVX2 CPU (see ``distributions.FactoredLevelCategorical``).
 
     ``params_size`` and ``project=False`` refer to the network's part: with
