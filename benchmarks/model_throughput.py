@@ -22,10 +22,17 @@ Models (batch 100, Adam 1e-3, 50 latents):
 * ``resnet_bernoulli``: ``networks.resnet_encoder`` / ``resnet_decoder`` (widths 32-64, one block per stage),
   dynamically binarized MNIST;
 * ``mlp_discretized_normal``, ``mlp_logistic_mixture``, ``mlp_categorical``: the MLP with the
-  discretized decoders of the bits/dim work, on the grey levels ``k / 255``.
+  discretized decoders of the bits/dim work, on the grey levels ``k / 255``. With both of the first and the
+  last, a line gives the categorical's training step over the discretized normal's, per setting.
 
     python benchmarks/model_throughput.py --data mnist.npz
     python benchmarks/model_throughput.py --train-size 300 --epochs 2 --models mlp_bernoulli   # smoke test
+
+To see a CPU without AVX-512 on one that has it, limit oneDNN and XLA (the networks stay float32 unless
+a conv model's ``precision="auto"`` finds native bfloat16, which reads the real CPU's flags)::
+
+    export ONEDNN_MAX_CPU_ISA=AVX2 XLA_FLAGS=--xla_cpu_max_isa=AVX2
+    python benchmarks/model_throughput.py --data mnist.npz --models mlp_discretized_normal,mlp_categorical
 """
 
 import argparse
@@ -145,6 +152,17 @@ def _ratio_lines(results):
     return "\n".join(lines)
 
 
+def _step_ratio_line(results, slow="mlp_categorical", base="mlp_discretized_normal"):
+    """``slow``'s training step over ``base``'s, per setting (same network, batch and data), or "" without both.
+
+    Both train on the same images per epoch, so the ratio of step times is that of examples/s, inverted.
+    """
+    by_key = {(r["model"], r["setting"]): r for r in results}
+    ratios = [f"{SETTINGS[s]} {by_key[(base, s)]['examples_per_s'] / by_key[(slow, s)]['examples_per_s']:.2f}x"
+              for s in SETTINGS if (slow, s) in by_key and (base, s) in by_key]
+    return f"{slow} step time / {base} step time: " + ", ".join(ratios) if ratios else ""
+
+
 def format_table(results):
     head = "| model | vae-tf defaults (examples/s) | Keras defaults (examples/s) | vae-tf / Keras |"
     rule = "| --- | ---: | ---: | ---: |"
@@ -173,6 +191,9 @@ def main(argv=None):
     from vae_tf.networks.precision import cpu_has_native_bfloat16
 
     print(f"machine: {workload.machine_description()}; {workload.load_average()}")
+    limits = [f"{name}={os.environ[name]}" for name in ("ONEDNN_MAX_CPU_ISA", "XLA_FLAGS") if os.environ.get(name)]
+    if limits:
+        print(f"instruction set limited by: {', '.join(limits)}")
     print(f"native bfloat16 (AMX / AVX512-BF16): {'yes' if cpu_has_native_bfloat16() else 'no'}: vae-tf's conv "
           f"and resnet rows compute in {'bfloat16' if cpu_has_native_bfloat16() else 'float32'}")
     print(f"data: {args.data or 'random images'} ({args.train_size} x 28x28), batch {args.batch_size}, "
@@ -187,6 +208,9 @@ def main(argv=None):
             print(f"  epochs (s): {', '.join(f'{s:.2f}' for s in results[-1]['epoch_seconds'])}", flush=True)
     print(format_table(results))
     print(_ratio_lines(results))
+    step_ratio = _step_ratio_line(results)
+    if step_ratio:
+        print(step_ratio)
     print(f"peak RSS {workload.peak_rss_gib():.2f} GiB; {workload.load_average()}")
     if args.json:
         with open(args.json, "w") as f:

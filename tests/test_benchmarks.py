@@ -55,6 +55,21 @@ def test_model_throughput_prints_a_row_per_model(tmp_path):
         assert 0 < r["final_loss"] < 10000
 
 
+def test_model_throughput_gives_the_categorical_step_over_the_discretized_normal_per_setting():
+    sys.path.insert(0, ROOT)
+    try:
+        from benchmarks.model_throughput import _step_ratio_line
+    finally:
+        sys.path.remove(ROOT)
+    rows = [{"model": "mlp_discretized_normal", "setting": "vae_tf", "examples_per_s": 9000.0},
+            {"model": "mlp_discretized_normal", "setting": "keras", "examples_per_s": 4000.0},
+            {"model": "mlp_categorical", "setting": "vae_tf", "examples_per_s": 3000.0},
+            {"model": "mlp_categorical", "setting": "keras", "examples_per_s": 1000.0}]
+    assert _step_ratio_line(rows) == ("mlp_categorical step time / mlp_discretized_normal step time: "
+                                      "vae-tf defaults 3.00x, Keras defaults 4.00x")
+    assert _step_ratio_line(rows[:2]) == ""
+
+
 def test_iwae_eval_prints_its_table(tmp_path):
     out_json = tmp_path / "iwae.json"
     out = run_script("iwae_eval.py", "--test-size", "7", "--k", "30", "--train-epochs", "1", "--train-size", "200",

@@ -293,3 +293,25 @@ def test_a_mean_only_loss_that_implies_no_sigma_says_the_scores_stay_at_the_untr
     with pytest.warns(UserWarning, match="Keras' 'mae' trains only the mean .* implies no Gaussian sigma"):
         model.compile(loss="mae", jit_compile=False)
     assert model.scored_sigma is None
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["batch_mean", "sample_weights"])
+def test_a_compiled_elbo_takes_the_nll_term_from_the_log_p_it_already_has(digits, monkeypatch, weighted):
+    """In a traced step the NegativeLogLikelihood term reuses log p(x|z): FactoredLevelCategorical's chunked
+    log-mass runs once, not twice (XLA does not merge two of its loops), and the loss is the eager one."""
+    from vae_tf.distributions import categorical
+
+    calls = []
+    log_mass = categorical.factored_level_log_mass
+    monkeypatch.setattr(categorical, "factored_level_log_mass", lambda *args: calls.append(1) or log_mass(*args))
+    model = FixedNoiseVAE(vae_tf.networks.mlp_encoder(4, (32,)), vae_tf.networks.mlp_decoder((32,)),
+                          vae_tf.layers.IndependentCategorical(EVENT, num_levels=5, rank=2), seed=0)
+    model.build((None,) + EVENT)
+    x = tf.constant(np.round(digits[:40] * 4) / 4, tf.float32)
+    model.eps = tf.constant(np.random.default_rng(3).normal(size=(1, 40, 4)).astype("float32"))
+    weights = tf.constant(np.random.default_rng(4).uniform(0.5, 2.0, 40).astype("float32")) if weighted else None
+    eager = vae_tf.objectives.ELBO()(model, x, x, sample_weight=weights)
+    calls.clear()
+    traced = tf.function(lambda x: vae_tf.objectives.ELBO()(model, x, x, sample_weight=weights).loss)(x)
+    assert len(calls) == 1
+    assert float(traced) == pytest.approx(float(eager.loss), rel=1e-6)

@@ -183,8 +183,10 @@ class ELBO:
         q = model.encode(x, training=training)
         z = model.sample_latent(q, x)
         terms = elbo_terms(model, target, q, z, training=training)
+        # terms.log_px is of p(x|z) itself unless the model is scored at a fixed sigma (scored_likelihood).
+        log_px = terms.log_px if getattr(model, "scored_sigma", None) is None else None
         reconstruction = reconstruction_term(model.reconstruction_loss, target, terms.px, terms.x_flat,
-                                             terms.px_flat, sample_weight)
+                                             terms.px_flat, sample_weight, log_px=log_px)
         beta = tf.cast(model.beta, terms.kl.dtype)
         if self.free_bits > 0:  # a Python branch: the default step traces no free-bits ops
             kl_term = beta * free_bits_kl(kl_per_unit(q, model.prior(), z), self.free_bits, sample_weight)

@@ -56,8 +56,17 @@ def reconstruction_loss_for(loss):
     return KerasLossOnMean(loss)
 
 
-def reconstruction_term(loss, target, px, target_flat, px_flat, sample_weight):
-    """The reduced reconstruction loss; the package's losses get the flat event view (same value, faster)."""
+def reconstruction_term(loss, target, px, target_flat, px_flat, sample_weight, log_px=None):
+    """The reduced reconstruction loss; the package's losses get the flat event view (same value, faster).
+
+    With ``log_px``, ``log p(x|z)`` of ``px`` itself per example, already computed, ``NegativeLogLikelihood`` in a
+    compiled step is ``reduce(-log_px)``: the same number without evaluating ``log p`` a second time. XLA merges two
+    equal evaluations of most decoders, not ``FactoredLevelCategorical``'s chunked loop, which would run twice. Eager
+    calls keep the loss's own checks (its target range check runs only eagerly).
+    """
+    if log_px is not None and type(loss) is losses.NegativeLogLikelihood and not tf.executing_eagerly():
+        with tf.name_scope(loss.name):
+            return reduce_per_example(-log_px, sample_weight, loss.reduction)
     if getattr(loss, "accepts_distribution", False):
         return loss(target_flat, px_flat, sample_weight)
     return loss(target, px, sample_weight)

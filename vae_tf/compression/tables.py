@@ -10,7 +10,7 @@ from vae_tf.errors import check_integer
 from vae_tf.distributions.discretized import ndtr, thresholds
 from vae_tf.distributions.logistic_mixture import DiscretizedLogisticMixture
 from vae_tf.distributions.discretized_normal import DiscretizedNormal
-from vae_tf.distributions.categorical import LevelCategorical
+from vae_tf.distributions.categorical import FactoredLevelCategorical, LevelCategorical
 
 
 #: Fixed-point precision of constriction's default ``AnsCoder`` models, in bits.
@@ -131,7 +131,7 @@ def level_probabilities(px):
         return _discretized_normal_probabilities(d)
     if type(d) is DiscretizedLogisticMixture:
         return _logistic_mixture_probabilities(d)
-    if type(d) is LevelCategorical:
+    if type(d) in (LevelCategorical, FactoredLevelCategorical):
         return tf.nn.softmax(tf.cast(d.logits, tf.float32), axis=-1)
     return tf.nn.softmax(tf.cast(d.bin_log_probs(), tf.float32), axis=-1)
 

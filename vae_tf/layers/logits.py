@@ -101,6 +101,11 @@ class IndependentCategorical(DistributionLayer):
     With ``rank=None`` the parameters are the ``D L`` logits themselves
     (no level map): the unrestricted categorical, for small ``D L``.
 
+    The distribution is ``Independent(FactoredLevelCategorical(f, W, b))`` with a rank,
+    ``Independent(LevelCategorical(logits))`` without; both have ``.logits``. The factored one's
+    ``log_prob`` never holds the ``(batch, D, L)`` logits, which made the training step 12-30x the
+    discretized normal's on an AVX2 CPU (see ``distributions.FactoredLevelCategorical``).
+
     ``params_size`` and ``project=False`` refer to the network's part: with
     ``project=False`` the input is the per-pixel features ``(batch, D r)`` or
     ``(batch, H, W, C r)`` (pixel-major), and the layer still owns ``W`` and ``b``;
@@ -155,7 +160,13 @@ class IndependentCategorical(DistributionLayer):
         return tf.reshape(logits, shape) + self.level_bias
 
     def call(self, inputs):
-        return self.independent(distributions.LevelCategorical(self.logits(inputs), self.num_levels))
+        if self.rank is None:
+            return self.independent(distributions.LevelCategorical(self.logits(inputs), self.num_levels))
+        # The factors, not the (batch, D, L) logits: its log_prob then never materialises them (fast on CPU).
+        params = self.parameters_from(inputs)
+        features = tf.reshape(params, tf.concat([tf.shape(params)[:1], self.event_shape, [self.rank]], 0))
+        return self.independent(distributions.FactoredLevelCategorical(
+            features, self.level_kernel, self.level_bias, self.num_levels))
 
     def get_config(self):
         return {**super().get_config(), "rank": self.rank}
