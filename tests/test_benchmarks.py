@@ -70,6 +70,12 @@ def test_model_throughput_gives_the_categorical_step_over_the_discretized_normal
     assert _step_ratio_line(rows[:2]) == ""
 
 
+def test_categorical_interleaved_prints_a_ratio_per_variant_and_setting():
+    out = run_script("categorical_interleaved.py", "--images", "200", "--rounds", "1", "--settings", "keras")
+    assert "round 1:" in out and "keras/factored" in out
+    assert "factored step / dnormal step:" in out and "logits step / dnormal step:" in out
+
+
 def test_iwae_eval_prints_its_table(tmp_path):
     out_json = tmp_path / "iwae.json"
     out = run_script("iwae_eval.py", "--test-size", "7", "--k", "30", "--train-epochs", "1", "--train-size", "200",
@@ -87,6 +93,8 @@ def test_iwae_eval_prints_its_table(tmp_path):
     ("train_throughput.py", ["--recipes", "vae_tf,nope"]),
     ("model_throughput.py", ["--epochs", "1", "--warmup", "1"]),
     ("model_throughput.py", ["--models", "mlp_bernoulli,nope"]),
+    ("categorical_interleaved.py", ["--variants", "factored"]),
+    ("categorical_interleaved.py", ["--rounds", "0"]),
 ])
 def test_throughput_scripts_reject_bad_flags(script, args):
     env = dict(os.environ, PYTHONPATH=ROOT)
