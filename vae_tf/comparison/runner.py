@@ -11,7 +11,7 @@ from vae_tf.comparison import outputs, report
 from vae_tf.comparison.outputs import finished_rows
 from vae_tf.comparison.references import DESCRIPTIONS, reference_rows
 from vae_tf.comparison.report import BINARIZED, GREY, MODEL
-from vae_tf.data import binarize_static, grey_levels, load_dataset
+from vae_tf.data import binarize_static, grey_levels, load_dataset, smallest_level_dtype
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
 from vae_tf.long_jobs import count_of, format_duration, stopping_on_signals
@@ -260,8 +260,9 @@ def _codec_rows(configs, images, seed, say, earlier):
         say(f"\nReference codecs on the {images_are} test images ...")
         if table == GREY:
             levels = images.num_levels
-            found = reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
-                                   table=GREY)
+            dtype = smallest_level_dtype(levels)  # uint8 for 8-bit images: a quarter of int32's memory
+            found = reference_rows(grey_levels(images.x_test, levels, dtype), grey_levels(images.x_train, levels, dtype),
+                                   levels, table=GREY)
         else:
             test = binarize_static(images.x_test, seed + TEST_SEED_OFFSET).astype("uint8")
             found = reference_rows(test, None, 2, table=BINARIZED)
