@@ -110,7 +110,7 @@ def stopping_on_signals():
 GIB = 2.0**30
 
 
-def _status_bytes(field):
+def proc_status_bytes(field):
     """``VmRSS`` or ``VmHWM`` of this process in bytes, from ``/proc/self/status``; None without it (not Linux)."""
     try:
         with open("/proc/self/status") as f:
@@ -133,7 +133,7 @@ def _max_rss_so_far():
 
 def current_rss():
     """This process's resident set size in bytes now (None where it cannot be read)."""
-    return _status_bytes("VmRSS")
+    return proc_status_bytes("VmRSS")
 
 
 class PeakRSS:
@@ -167,7 +167,7 @@ class PeakRSS:
                 self._sampled = max(self._sampled, rss)
 
     def __enter__(self):
-        self._hwm_before = _status_bytes("VmHWM")
+        self._hwm_before = proc_status_bytes("VmHWM")
         if self._hwm_before is not None:
             self._thread = threading.Thread(target=self._sample, name="vae_tf-peak-rss", daemon=True)
             self._thread.start()
@@ -180,7 +180,7 @@ class PeakRSS:
         self._stop.set()
         self._thread.join()
         self.after_bytes = current_rss() or 0
-        hwm = _status_bytes("VmHWM") or 0
+        hwm = proc_status_bytes("VmHWM") or 0
         self.bytes = max(self._sampled, self.after_bytes, hwm if hwm > self._hwm_before else 0)
         return False
 
