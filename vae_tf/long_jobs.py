@@ -1,6 +1,6 @@
 """Helpers of long jobs: how far they are and, said once, how long the rest will take (the package's one estimate),
 in words (durations, counts); Ctrl-C or SIGTERM as one clean stop; the resident memory a stretch of the job peaked at
-(:class:`PeakRSS`)."""
+(``PeakRSS``)."""
 
 import contextlib
 import signal

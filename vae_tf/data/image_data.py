@@ -146,7 +146,7 @@ def make_dataset(x, batch_size=100, binarize=None, shuffle=True, seed=0, dequant
     into ``(k + u) / L``, ``u ~ U[0, 1)``, with a fresh ``u`` for every batch of every epoch
     in the same stateless, repeatable way. Shuffling also reshuffles every epoch.
 
-    ``levels=L`` says that ``x`` holds grey levels ``k / (L - 1)`` (else :class:`InvalidInputError`): the
+    ``levels=L`` says that ``x`` holds grey levels ``k / (L - 1)`` (else :class:`~vae_tf.errors.InvalidInputError`): the
     pipeline then holds ``k`` in the smallest integer type that fits (a quarter of float32's memory for
     8-bit images) and gives each batch back as the same float32 values ``k / (L - 1)``. Dequantization
     always carries ``k``.

@@ -86,7 +86,7 @@ def grey_levels(x, num_levels, dtype=np.int32):
 
     Raises :class:`~vae_tf.errors.InvalidInputError` (a ``ValueError``) when ``x`` is not on
     that grid (e.g. already dequantized, or ``num_levels`` is not the data's). Converts
-    :data:`CHUNK_VALUES` values at a time (CIFAR-10's training set at once took 5 GB of float64).
+    ``CHUNK_VALUES`` values at a time (CIFAR-10's training set at once took 5 GB of float64).
     """
     num_levels = check_num_levels(num_levels)
     dtype = np.dtype(dtype)

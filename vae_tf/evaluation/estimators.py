@@ -63,7 +63,7 @@ def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
 
 def largest_bytes_per_row(model, event_shape):
     """``max_t bytes(t) / rows(t)`` over the tensors ``t`` of one ``log w`` pass (encoder, decoder, likelihood)
-    whose size grows with the number of rows: the graph of :func:`_log_weights_logsumexp` traced for any
+    whose size grows with the number of rows: the graph of ``_log_weights_logsumexp`` traced for any
     batch and sample count, each such tensor's known dimensions times its dtype's size.
 
     A conv or resnet decoder's activations can be ten times its distribution parameters (a CIFAR-10 resnet's
@@ -86,7 +86,7 @@ def largest_bytes_per_row(model, event_shape):
 
 def model_rows_per_chunk(model, event_shape, max_rows=MAX_ROWS):
     """Rows per chunk for ``model``: :func:`rows_per_chunk` of its likelihood, and few enough that the largest
-    tensor of a chunk (:func:`largest_bytes_per_row`) stays within :data:`TENSOR_BYTES_BUDGET`. TensorFlow's CPU
+    tensor of a chunk (``largest_bytes_per_row``) stays within ``TENSOR_BYTES_BUDGET``. TensorFlow's CPU
     allocator keeps a freed tensor's memory for reuse, so one oversized chunk raises the process's memory
     for good."""
     by_bytes = TENSOR_BYTES_BUDGET // largest_bytes_per_row(model, event_shape)
