@@ -88,6 +88,22 @@ def test_iwae_eval_prints_its_table(tmp_path):
     assert -2000 < result["mean_log_px"] < 0
 
 
+def test_compare_memory_logs_every_phase(tmp_path):
+    """benchmarks/compare_memory.py on 300 digits, one configuration: every phase has its RSS record."""
+    out_json = tmp_path / "memory.json"
+    out = run_script("compare_memory.py", "--dataset", "digits", "--configs", "dnormal_learned_sigma", "--train-size",
+                     "300", "--k", "5", "--iwae-examples", "20", "--no-codecs", "--json", str(out_json),
+                     "--out", str(tmp_path / "compare"))
+    assert "[memory] process peak RSS " in out and "[memory] after dnormal_learned_sigma and gc: RSS " in out
+    records = json.loads(out_json.read_text())
+    phases = {r["phase"] for r in records}
+    assert {"data load", "build", "fit", "test metrics", "IWAE", "ELBO", "configuration dnormal_learned_sigma",
+            "compare"} <= phases, phases
+    for r in records:
+        if "peak_gib" in r:
+            assert r["peak_gib"] > 0 and r["rss_after_gib"] > 0, r
+
+
 @pytest.mark.parametrize("script, args", [
     ("train_throughput.py", ["--epochs", "1", "--warmup", "1"]),
     ("train_throughput.py", ["--recipes", "vae_tf,nope"]),

@@ -110,6 +110,47 @@ def test_num_levels_come_from_the_data_and_levels_are_exact(tmp_path):
         data.grey_levels(x + 0.3 / 255, 256)
 
 
+def test_grey_levels_come_in_slices_in_the_smallest_integer_type(monkeypatch):
+    """Slices of CHUNK_VALUES (here 1,000, so a 4,800-value array takes five) give the same levels, and
+    dequantize_static the same (k + u) / L value for value, as one pass over the whole array."""
+    from vae_tf.data import levels as levels_module
+
+    monkeypatch.setattr(levels_module, "CHUNK_VALUES", 1000)
+    k = np.random.default_rng(0).integers(0, 256, (100, 4, 4, 3))
+    x = (k / 255).astype(np.float32)
+    assert data.smallest_level_dtype(256) == np.uint8 and data.smallest_level_dtype(257) == np.uint16
+    small = data.grey_levels(x, 256, data.smallest_level_dtype(256))
+    assert small.dtype == np.uint8
+    np.testing.assert_array_equal(small, k)
+    whole = ((k + np.random.default_rng(4).random(k.shape)) / 256).astype(np.float32)
+    np.testing.assert_array_equal(data.dequantize_static(x, 256, seed=4), whole)
+    with pytest.raises(ValueError, match="uint8 cannot hold 300 levels"):
+        data.grey_levels(x, 300, np.uint8)
+    x[-1, -1, -1, -1] += 0.3 / 255  # off the grid in the last slice only
+    with pytest.raises(ValueError, match="not grey levels"):
+        data.grey_levels(x, 256, np.uint8)
+
+
+@pytest.mark.parametrize("options", [{}, {"binarize": "dynamic"}, {"binarize": "static"}])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_a_pipeline_of_integer_levels_gives_the_same_batches(options, shuffle):
+    """make_dataset(levels=L) holds k as uint8 and gives back the float32 batches of k / (L - 1), batch for batch."""
+    levels = 17
+    x = (np.random.default_rng(0).integers(0, levels, (50, 4, 4, 1)) / (levels - 1)).astype(np.float32)
+
+    def epochs(**more):
+        ds = data.make_dataset(x, batch_size=16, shuffle=shuffle, seed=3, **options, **more)
+        return [xb.numpy() for _ in range(2) for xb, _ in ds]
+
+    for plain, held in zip(epochs(), epochs(levels=levels), strict=True):
+        assert held.dtype == np.float32
+        np.testing.assert_array_equal(held, plain)
+    with pytest.raises(ValueError, match="not grey levels"):
+        data.make_dataset(x + 0.01, levels=levels)
+    with pytest.raises(ValueError, match="levels=17 but dequantize=256"):
+        data.make_dataset(x, levels=levels, dequantize=256)
+
+
 def test_dequantization_is_fresh_every_epoch_and_stays_in_its_bin():
     levels = 17
     k = np.random.default_rng(0).integers(0, levels, (64, 4, 4, 1))

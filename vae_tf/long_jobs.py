@@ -1,5 +1,6 @@
 """Helpers of long jobs: how far they are and, said once, how long the rest will take (the package's one estimate),
-in words (durations, counts); Ctrl-C or SIGTERM as one clean stop."""
+in words (durations, counts); Ctrl-C or SIGTERM as one clean stop; the resident memory a stretch of the job peaked at
+(``PeakRSS``)."""
 
 import contextlib
 import signal
@@ -103,3 +104,86 @@ def stopping_on_signals():
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+
+
+#: Bytes in a GiB: the unit peak memory is reported in.
+GIB = 2.0**30
+
+
+def proc_status_bytes(field):
+    """``VmRSS`` or ``VmHWM`` of this process in bytes, from ``/proc/self/status``; None without it (not Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _max_rss_so_far():
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB elsewhere
+
+
+def current_rss():
+    """This process's resident set size in bytes now (None where it cannot be read)."""
+    return proc_status_bytes("VmRSS")
+
+
+class PeakRSS:
+    """``with PeakRSS() as peak: ...``; then ``peak.bytes``, the resident memory (RSS) the stretch peaked at,
+    ``peak.gib`` and ``peak.after_bytes`` (RSS at its end).
+
+    The kernel keeps one high-water mark per process (``VmHWM``); resetting it would also reset what
+    ``/usr/bin/time -v`` reports, so the stretch is measured without touching it::
+
+        peak = max(VmRSS sampled every ``interval`` s during the stretch, VmRSS at its end,
+                   VmHWM at its end if the stretch raised it)
+
+    exact when the stretch set a new process peak (the case that matters), else a sampled lower bound (a spike
+    shorter than ``interval`` that stayed below the earlier peak can be missed). TensorFlow's CPU allocator keeps
+    the memory of freed tensors for reuse (a pool that does not shrink), so a TensorFlow peak stays resident and
+    sampling sees it. Without ``/proc/self/status`` (not Linux) both numbers are the process's peak so far
+    (``resource.getrusage``), or None where that is missing too.
+    """
+
+    def __init__(self, interval=0.05):
+        self.interval = float(interval)
+        self.bytes = self.after_bytes = None
+        self._sampled = 0
+        self._stop = threading.Event()
+        self._thread = None
+
+    def _sample(self):
+        while not self._stop.wait(self.interval):
+            rss = current_rss()
+            if rss is not None:
+                self._sampled = max(self._sampled, rss)
+
+    def __enter__(self):
+        self._hwm_before = proc_status_bytes("VmHWM")
+        if self._hwm_before is not None:
+            self._thread = threading.Thread(target=self._sample, name="vae_tf-peak-rss", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._thread is None:
+            self.bytes = self.after_bytes = _max_rss_so_far()
+            return False
+        self._stop.set()
+        self._thread.join()
+        self.after_bytes = current_rss() or 0
+        hwm = proc_status_bytes("VmHWM") or 0
+        self.bytes = max(self._sampled, self.after_bytes, hwm if hwm > self._hwm_before else 0)
+        return False
+
+    @property
+    def gib(self):
+        return None if self.bytes is None else self.bytes / GIB

@@ -92,7 +92,7 @@ def as_levels(images):
         raise ValueError(f"need a batch of images (N, H, W[, C]), got shape {arr.shape}.")
     if arr.min() < 0:
         raise ValueError(f"levels must be >= 0, got {arr.min()}.")
-    return arr.astype(np.uint8 if arr.max() < 256 else np.uint16)
+    return arr.astype(np.uint8 if arr.max() < 256 else np.uint16, copy=False)
 
 
 def stream_bytes(levels, codec):
@@ -204,17 +204,21 @@ def codec_failure(codec, images, binary, error):
 
 def marginal_bits_per_dim(train_levels, test_levels, num_levels, alpha=ALPHA):
     """Bits/dim of the per-pixel categorical fitted on ``train_levels`` (module docstring)."""
-    train = np.asarray(train_levels).reshape(len(train_levels), -1).astype(np.int64)
-    test = np.asarray(test_levels).reshape(len(test_levels), -1).astype(np.int64)
+    train = np.asarray(train_levels).reshape(len(train_levels), -1)
+    test = np.asarray(test_levels).reshape(len(test_levels), -1)
     if train.shape[1] != test.shape[1]:
         raise ValueError(f"train and test images differ in size: {train.shape[1]} and {test.shape[1]} values.")
     if max(train.max(), test.max()) >= num_levels:
         raise ValueError(f"levels must be below num_levels={num_levels}.")
     d = train.shape[1]
     offsets = np.arange(d, dtype=np.int64) * num_levels
-    counts = np.bincount((train + offsets).ravel(), minlength=d * num_levels).reshape(d, num_levels)
+    # Counted a block of images at a time: int64 indices of a whole training set are GBs (CIFAR-10: 1.1 GB each).
+    rows = max(1, 2**20 // d)
+    counts = np.zeros(d * num_levels, np.int64)
+    for start in range(0, len(train), rows):
+        counts += np.bincount((train[start:start + rows] + offsets).ravel(), minlength=d * num_levels)
     log2_p = np.log2(counts + alpha) - np.log2(len(train) + alpha * num_levels)
-    return float(-np.mean(log2_p.ravel()[(test + offsets).ravel()]))
+    return float(-np.mean(log2_p[(test + offsets).ravel()]))
 
 
 def _images_to_code(codec, num_images, max_images_per_codec):

@@ -1,5 +1,6 @@
 """``vae_tf.compare``: one VAE per configuration, same data, architecture, seed and budget."""
 
+import gc
 import hashlib
 import os
 
@@ -11,10 +12,10 @@ from vae_tf.comparison import outputs, report
 from vae_tf.comparison.outputs import finished_rows
 from vae_tf.comparison.references import DESCRIPTIONS, reference_rows
 from vae_tf.comparison.report import BINARIZED, GREY, MODEL
-from vae_tf.data import binarize_static, grey_levels, load_dataset
+from vae_tf.data import binarize_static, grey_levels, load_dataset, smallest_level_dtype
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
-from vae_tf.long_jobs import count_of, format_duration, stopping_on_signals
+from vae_tf.long_jobs import PeakRSS, count_of, format_duration, stopping_on_signals
 from vae_tf.models.vae.config import build_vae, keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
 from vae_tf.networks import network_kind
 from vae_tf.support import LEVELS
@@ -128,6 +129,10 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                     row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
                                    jit_compile, minutes, callbacks=timing)
                     row["run_key"] = key
+                    # The model is gone with _run_one; drop what Keras and TensorFlow keep globally
+                    # (names, graphs) so the next configuration starts from the memory this one did.
+                    keras.utils.clear_session()
+                    gc.collect()
                 models = sorted([r for r in rows if r["kind"] == MODEL] + [row], key=lambda r: position[r["run_key"]])
                 rows = models + [r for r in rows if r["kind"] != MODEL]
                 done += 1
@@ -199,23 +204,28 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
         row["implied_beta"] = keras_mse_implied_beta(images.event_shape, meant_sigma=1.0)
         say(f'  Keras "mse" + KL = Gaussian decoder with sigma = sqrt(D/2) = {row["implied_sigma"]:.2f}; '
             f'for sigma = 1 that is a hidden beta = D/(2 sigma^2) = {row["implied_beta"]:.0f} on the KL term.')
-    model = build_vae(config, images.event_shape, seed=seed, num_levels=2 if config.binarized else images.num_levels)
-    splits = prepare_splits(config, model.likelihood, images, seed)
-    result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
-                     jit_compile=jit_compile, minutes=minutes, callbacks=callbacks)
-    row["epochs"] = result.epochs_run
-    if minutes is not None:
-        say(f"  trained {count_of(result.epochs_run, 'epoch')} in "
-            f"{result.seconds:.0f} s of the {minutes:g}-minute budget"
-            + ("" if result.stopped_by_budget else f" (stopped at the {epochs}-epoch maximum)"))
-    # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
-    # same fixed dequantized draw it was validated on (the test seed).
-    x_levels = splits.x_test if config.binarized else images.x_test
-    row.update(evaluate_configuration(model, config, x_levels, k=k, iwae_examples=iwae_examples,
-                                      seed=seed + TEST_SEED_OFFSET))
-    row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second,
-               network=network_name(config, model), parameters=int(model.count_params()), precision=model.precision)
-    row.update(_save_pictures(model, config, splits.x_test, out, seed))
+    with PeakRSS() as peak:
+        model = build_vae(config, images.event_shape, seed=seed,
+                          num_levels=2 if config.binarized else images.num_levels)
+        splits = prepare_splits(config, model.likelihood, images, seed)
+        result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
+                         jit_compile=jit_compile, minutes=minutes, callbacks=callbacks)
+        row["epochs"] = result.epochs_run
+        if minutes is not None:
+            say(f"  trained {count_of(result.epochs_run, 'epoch')} in "
+                f"{result.seconds:.0f} s of the {minutes:g}-minute budget"
+                + ("" if result.stopped_by_budget else f" (stopped at the {epochs}-epoch maximum)"))
+        # Scored on the levels themselves (binary for binarized configurations); a continuous density on the
+        # same fixed dequantized draw it was validated on (the test seed).
+        x_levels = splits.x_test if config.binarized else images.x_test
+        row.update(evaluate_configuration(model, config, x_levels, k=k, iwae_examples=iwae_examples,
+                                          seed=seed + TEST_SEED_OFFSET))
+        row.update(train_seconds=result.seconds, examples_per_second=result.examples_per_second,
+                   network=network_name(config, model), parameters=int(model.count_params()),
+                   precision=model.precision)
+        row.update(_save_pictures(model, config, splits.x_test, out, seed))
+    # The process's resident memory at its highest while this configuration ran (vae_tf.long_jobs.PeakRSS).
+    row["peak_rss_gib"] = None if peak.gib is None else round(peak.gib, 3)
     row["history"] = {key: result.history[key] for key in ("reconstruction_nll", "kl", "val_reconstruction_nll", "val_kl")}
     row["history"]["elapsed_seconds"] = result.elapsed_seconds
     row["history"]["val_bits_per_dim"] = validation_bits_per_dim(row, images.event_shape, images.num_levels)
@@ -223,7 +233,8 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f}{se} ({row['bits_per_dim_method']})"
     say(f"  on the first {row['scored_examples']} test images: bits/dim {bits}, ELBO {row['test_elbo']:.2f}, "
         f"IWAE(k={k}) {row['test_iwae']:.2f} nats; on all {row['test_examples']}: MSE at z = E[q(z|x)] "
-        f"{row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}")
+        f"{row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}"
+        + ("" if peak.gib is None else f"; peak RSS {peak.gib:.2f} GiB"))
     return row
 
 
@@ -260,8 +271,9 @@ def _codec_rows(configs, images, seed, say, earlier):
         say(f"\nReference codecs on the {images_are} test images ...")
         if table == GREY:
             levels = images.num_levels
-            found = reference_rows(grey_levels(images.x_test, levels), grey_levels(images.x_train, levels), levels,
-                                   table=GREY)
+            dtype = smallest_level_dtype(levels)  # uint8 for 8-bit images: a quarter of int32's memory
+            found = reference_rows(grey_levels(images.x_test, levels, dtype), grey_levels(images.x_train, levels, dtype),
+                                   levels, table=GREY)
         else:
             test = binarize_static(images.x_test, seed + TEST_SEED_OFFSET).astype("uint8")
             found = reference_rows(test, None, 2, table=BINARIZED)

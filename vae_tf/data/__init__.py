@@ -17,12 +17,13 @@ Its modules::
 from vae_tf.data.image_data import ImageData, load_dataset, make_dataset
 from vae_tf.data.image_folder import IMAGE_EXTENSIONS, FolderImages, ImageFolder, folder_images, read_image_folder
 from vae_tf.data.levels import (BINARIZATIONS, GRID_TOLERANCE, binarize_static, check_num_levels, dequantize_static,
-                                fewest_levels, grey_levels, level_offsets, num_levels_of, to_unit_interval)
+                                fewest_levels, grey_levels, level_offsets, num_levels_of, smallest_level_dtype,
+                                to_unit_interval)
 from vae_tf.data.sources import DATASETS, DATA_DIR_ENV, NPZ_KEYS, SPLIT_NPZ_KEYS, load_arrays, read_npz
 
 __all__ = [
     "BINARIZATIONS", "DATASETS", "DATA_DIR_ENV", "GRID_TOLERANCE", "IMAGE_EXTENSIONS", "FolderImages", "ImageData",
     "ImageFolder", "NPZ_KEYS", "SPLIT_NPZ_KEYS", "binarize_static", "check_num_levels", "dequantize_static",
     "fewest_levels", "folder_images", "grey_levels", "level_offsets", "load_arrays", "load_dataset", "make_dataset",
-    "num_levels_of", "read_image_folder", "read_npz", "to_unit_interval",
+    "num_levels_of", "read_image_folder", "read_npz", "smallest_level_dtype", "to_unit_interval",
 ]

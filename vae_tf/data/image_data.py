@@ -8,7 +8,7 @@ import numpy as np
 import tensorflow as tf
 
 from vae_tf.data.levels import (binarize_static, check_binarize, check_num_levels, grey_levels, num_levels_of,
-                                to_unit_interval)
+                                smallest_level_dtype, to_unit_interval)
 from vae_tf.data.sources import DIGITS_LEVELS, load_arrays
 from vae_tf.errors import BadDatasetFileError, InvalidInputError
 
@@ -136,7 +136,7 @@ def _digits_unit(x):
     return (np.asarray(x, np.float32) / np.float32(DIGITS_LEVELS - 1))[..., None]
 
 
-def make_dataset(x, batch_size=100, binarize=None, shuffle=True, seed=0, dequantize=None):
+def make_dataset(x, batch_size=100, binarize=None, shuffle=True, seed=0, dequantize=None, levels=None):
     """A ``tf.data`` pipeline of ``(x, x)`` batches (the VAE's input is its target), prefetched.
 
     ``binarize="dynamic"`` draws ``b = 1[u < x]`` afresh for every batch of every epoch from
@@ -145,26 +145,44 @@ def make_dataset(x, batch_size=100, binarize=None, shuffle=True, seed=0, dequant
     once with :func:`binarize_static`. ``dequantize=L`` turns grey levels ``x = k / (L - 1)``
     into ``(k + u) / L``, ``u ~ U[0, 1)``, with a fresh ``u`` for every batch of every epoch
     in the same stateless, repeatable way. Shuffling also reshuffles every epoch.
+
+    ``levels=L`` says that ``x`` holds grey levels ``k / (L - 1)`` (else :class:`~vae_tf.errors.InvalidInputError`): the
+    pipeline then holds ``k`` in the smallest integer type that fits (a quarter of float32's memory for
+    8-bit images) and gives each batch back as the same float32 values ``k / (L - 1)``. Dequantization
+    always carries ``k``.
     """
     binarize = check_binarize(binarize)
     x = np.asarray(x, np.float32)
     if dequantize is not None:
         if binarize is not None:
             raise InvalidInputError("make_dataset: binarize and dequantize exclude each other (pick one representation).")
-        levels = check_num_levels(dequantize)
+        if levels is not None and levels != dequantize:
+            raise InvalidInputError(f"make_dataset: levels={levels} but dequantize={dequantize}; they name the same L.")
         # Integer levels travel through the pipeline, so k is exact whatever float rounding did to x.
-        x = grey_levels(x, levels).astype(np.float32)
+        levels = check_num_levels(dequantize)
+    elif levels is not None:
+        levels = check_num_levels(levels)
     if binarize == "static":
-        x = binarize_static(x, seed)
-    ds = tf.data.Dataset.from_tensor_slices(x)
+        x, levels = binarize_static(x, seed), 2  # 0 and 1: levels k / (2 - 1)
+    if levels is not None:
+        x = grey_levels(x, levels, smallest_level_dtype(levels))
+    if dequantize is None and levels is not None:
+        as_images = lambda kb: tf.cast(kb, tf.float32) / float(levels - 1)  # noqa: E731  (k / (L - 1), as load_dataset)
+    else:
+        as_images = lambda xb: xb  # noqa: E731
     if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+        # Shuffle the indices and gather each batch: a shuffle buffer of every image would be a second copy
+        # of the training set (TensorFlow's CPU allocator keeps the most it ever held). Same batches, same order.
+        stored = tf.constant(x)
+        ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.batch(batch_size).map(lambda i: as_images(tf.gather(stored, i)))
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(batch_size).map(as_images)
     if binarize == "dynamic" or dequantize is not None:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         if binarize == "dynamic":
             draw = lambda xb, s: tf.cast(tf.random.stateless_uniform(tf.shape(xb), seed=s) < xb, tf.float32)  # noqa: E731
         else:
-            draw = lambda kb, s: (kb + tf.random.stateless_uniform(tf.shape(kb), seed=s)) / float(levels)  # noqa: E731
+            draw = lambda kb, s: (tf.cast(kb, tf.float32) + tf.random.stateless_uniform(tf.shape(kb), seed=s)) / float(levels)  # noqa: E731
         ds = tf.data.Dataset.zip(ds, seeds).map(draw, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.map(lambda xb: (xb, xb)).prefetch(tf.data.AUTOTUNE)

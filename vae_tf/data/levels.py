@@ -60,27 +60,55 @@ def to_unit_interval(x):
     if levels is not None:
         if x.size and (x.min() < 0 or x.max() > 255):
             raise InvalidInputError(f"Integer pixels must be 8-bit grey levels 0..255; got values in [{x.min()}, {x.max()}].")
-        return (x.astype(np.float32) / np.float32(levels - 1)).astype(np.float32)
+        unit = x.astype(np.float32)
+        unit /= np.float32(levels - 1)  # in place: one float32 copy of the images, not three
+        return unit
     x = x.astype(np.float32)
     if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1):
         raise InvalidInputError(f"Float pixels must be finite and in [0, 1]; got values in [{np.nanmin(x):g}, {np.nanmax(x):g}].")
     return x
 
 
-def grey_levels(x, num_levels):
-    """The integer levels ``k = round(x (L - 1))`` of images ``x = k / (L - 1)``, as int32.
+#: Values :func:`grey_levels` and :func:`dequantize_static` convert at a time: their float64 temporaries stay a few
+#: MB whatever the images' size.
+CHUNK_VALUES = 2**20
+
+
+def smallest_level_dtype(num_levels):
+    """The smallest unsigned integer dtype that holds the levels ``0..L-1``: uint8 for ``L <= 256``, else uint16 or uint32."""
+    num_levels = check_num_levels(num_levels)
+    return next(np.dtype(t) for t in (np.uint8, np.uint16, np.uint32) if num_levels - 1 <= np.iinfo(t).max)
+
+
+def grey_levels(x, num_levels, dtype=np.int32):
+    """The integer levels ``k = round(x (L - 1))`` of images ``x = k / (L - 1)``, as ``dtype`` (int32 by default;
+    :func:`smallest_level_dtype` gives the smallest that holds them: a quarter of the memory for ``L <= 256``).
 
     Raises :class:`~vae_tf.errors.InvalidInputError` (a ``ValueError``) when ``x`` is not on
-    that grid (e.g. already dequantized, or ``num_levels`` is not the data's).
+    that grid (e.g. already dequantized, or ``num_levels`` is not the data's). Converts
+    ``CHUNK_VALUES`` values at a time (CIFAR-10's training set at once took 5 GB of float64).
     """
     num_levels = check_num_levels(num_levels)
-    x = np.asarray(x, np.float64)
-    scaled, off = level_offsets(x, num_levels)
-    k = np.rint(scaled)
-    if x.size and (k.min() < 0 or k.max() > num_levels - 1 or off.max() > GRID_TOLERANCE):
+    dtype = np.dtype(dtype)
+    if num_levels - 1 > np.iinfo(dtype).max:
+        raise InvalidInputError(f"grey_levels: {dtype} cannot hold {num_levels} levels; use "
+                                f"{smallest_level_dtype(num_levels)} or wider.")
+    x = np.asarray(x)
+    flat_x = x.reshape(-1)
+    k = np.empty(x.shape, dtype)
+    flat_k = k.reshape(-1)
+    lowest, highest, worst = 0.0, 0.0, 0.0
+    for start in range(0, flat_x.size, CHUNK_VALUES):
+        scaled, off = level_offsets(flat_x[start:start + CHUNK_VALUES], num_levels)
+        levels = np.rint(scaled)
+        lowest, highest = min(lowest, levels.min()), max(highest, levels.max())
+        worst = max(worst, off.max())
+        if lowest >= 0 and highest <= num_levels - 1:
+            flat_k[start:start + CHUNK_VALUES] = levels
+    if x.size and (lowest < 0 or highest > num_levels - 1 or worst > GRID_TOLERANCE):
         raise InvalidInputError(f"Pixels are not grey levels k / (L - 1) with L = {num_levels}: they lie in "
-                                f"[{x.min():g}, {x.max():g}] and up to {off.max():.3g} levels off the grid.")
-    return k.astype(np.int32)
+                                f"[{x.min():g}, {x.max():g}] and up to {worst:.3g} levels off the grid.")
+    return k
 
 
 def dequantize_static(x, num_levels, seed=0):
@@ -89,9 +117,16 @@ def dequantize_static(x, num_levels, seed=0):
     Used for validation and test sets: every model with the same seed is scored on the same draw.
     """
     num_levels = check_num_levels(num_levels)
-    k = grey_levels(x, num_levels)
-    u = np.random.default_rng(seed).random(np.shape(x))
-    return ((k + u) / num_levels).astype(np.float32)
+    x = np.asarray(x)
+    values = x.reshape(-1)
+    y = np.empty(values.size, np.float32)
+    rng = np.random.default_rng(seed)
+    # CHUNK_VALUES at a time (float64 draws of a whole test set are GBs): one generator drawn in order
+    # gives the same u, value for value, as one draw of the whole shape.
+    for start in range(0, values.size, CHUNK_VALUES):
+        k = grey_levels(values[start:start + CHUNK_VALUES], num_levels, smallest_level_dtype(num_levels))
+        y[start:start + CHUNK_VALUES] = (k + rng.random(k.size)) / num_levels
+    return y.reshape(x.shape)
 
 
 def binarize_static(x, seed=0):

@@ -13,13 +13,14 @@ Its modules::
 
 from vae_tf.evaluation.bits_per_dim import (DEQUANTIZED_BOUND, EXACT, NO_LIKELIHOOD_REASON, NoLikelihoodError,
                                             evaluate_bits_per_dim, nats_to_bits_per_dim, scored_inputs)
-from vae_tf.evaluation.estimators import cached_for, elbo, iwae_log_likelihood, rows_per_chunk
+from vae_tf.evaluation.estimators import (cached_for, elbo, iwae_log_likelihood, model_rows_per_chunk,
+                                          rows_per_chunk)
 from vae_tf.evaluation.scores import (bits_per_dim_at_optimal_sigma, decoder_sigma, held_out_metrics,
                                       kl_and_active_units, reconstruction_mse, with_fixed_sigma)
 
 __all__ = [
     "DEQUANTIZED_BOUND", "EXACT", "NO_LIKELIHOOD_REASON", "NoLikelihoodError", "bits_per_dim",
     "bits_per_dim_at_optimal_sigma", "cached_for", "decoder_sigma", "elbo", "evaluate_bits_per_dim",
-    "held_out_metrics", "iwae_log_likelihood", "kl_and_active_units", "nats_to_bits_per_dim", "reconstruction_mse",
-    "rows_per_chunk", "scored_inputs", "with_fixed_sigma",
+    "held_out_metrics", "iwae_log_likelihood", "kl_and_active_units", "model_rows_per_chunk", "nats_to_bits_per_dim",
+    "reconstruction_mse", "rows_per_chunk", "scored_inputs", "with_fixed_sigma",
 ]

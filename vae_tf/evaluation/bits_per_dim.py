@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from vae_tf.data import dequantize_static, grey_levels
+from vae_tf.data import dequantize_static, grey_levels, smallest_level_dtype
 from vae_tf.errors import InvalidInputError
 from vae_tf.evaluation.estimators import iwae_log_likelihood
 from vae_tf.support import BINARY, LEVELS, support_of
@@ -87,7 +87,7 @@ def scored_inputs(likelihood, x, seed=0):
     support = support_of(likelihood)
     levels = support.num_levels
     if support.kind == LEVELS:
-        grey_levels(x, levels)  # the data must be on the decoder's grid
+        grey_levels(x, levels, smallest_level_dtype(levels))  # the data must be on the decoder's grid
         return x, EXACT, levels
     if support.kind == BINARY:
         if x.size and not np.all((x == 0) | (x == 1)):

@@ -49,6 +49,8 @@ def _log_weights_logsumexp(model, x, n, seed):
 #: Decoder rows one chunk may hold at most, and floats of distribution parameters (2^25 float32 = 128 MiB).
 MAX_ROWS = 32768
 PARAMETER_BUDGET = 2**25
+#: Bytes the largest tensor of one chunk may hold (128 MiB, the parameter budget's float32 bytes).
+TENSOR_BYTES_BUDGET = 4 * PARAMETER_BUDGET
 
 
 def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
@@ -59,11 +61,43 @@ def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
     return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
 
 
+def largest_bytes_per_row(model, event_shape):
+    """``max_t bytes(t) / rows(t)`` over the tensors ``t`` of one ``log w`` pass (encoder, decoder, likelihood)
+    whose size grows with the number of rows: the graph of ``_log_weights_logsumexp`` traced for any
+    batch and sample count, each such tensor's known dimensions times its dtype's size.
+
+    A conv or resnet decoder's activations can be ten times its distribution parameters (a CIFAR-10 resnet's
+    upsampled 32 x 32 x 64 features against 3 x 32 x 32 means); traced once per model and kept with it."""
+    def trace():
+        model.ensure_built(np.zeros((1, *event_shape), np.float32))
+        fn = tf.function(lambda xb, n, s: _log_weights_logsumexp(model, xb, n, s))
+        graph = fn.get_concrete_function(tf.TensorSpec((None, *event_shape), tf.float32), tf.TensorSpec((), tf.int32),
+                                         tf.TensorSpec((2,), tf.int32)).graph
+        largest = 1
+        for op in graph.get_operations():
+            for t in op.outputs:
+                dims = t.shape.as_list() if t.shape.rank is not None else None
+                if dims and None in dims:  # a per-row tensor: its unknown dimensions count rows (samples x batch)
+                    largest = max(largest, math.prod(d for d in dims if d is not None) * max(1, t.dtype.size))
+        return largest
+
+    return cached_for(model, ("largest_bytes_per_row", tuple(event_shape)), trace)
+
+
+def model_rows_per_chunk(model, event_shape, max_rows=MAX_ROWS):
+    """Rows per chunk for ``model``: :func:`rows_per_chunk` of its likelihood, and few enough that the largest
+    tensor of a chunk (``largest_bytes_per_row``) stays within ``TENSOR_BYTES_BUDGET``. TensorFlow's CPU
+    allocator keeps a freed tensor's memory for reuse, so one oversized chunk raises the process's memory
+    for good."""
+    by_bytes = TENSOR_BYTES_BUDGET // largest_bytes_per_row(model, event_shape)
+    return int(max(1, min(rows_per_chunk(model.likelihood, max_rows), by_bytes)))
+
+
 def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):
     """``L_k(x)`` per example in nats: the importance-weighted estimate of ``log p(x)``.
 
     The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder rows (default
-    :func:`rows_per_chunk` of the model's likelihood) and combined with a running log-sum-exp, so
+    :func:`model_rows_per_chunk`) and combined with a running log-sum-exp, so
     memory does not grow with ``k``; ``batch_size`` examples (default ``max_rows // k``, at least 1)
     go through each compiled call (XLA unless the networks hold convolutions). ``seed`` fixes the draws. ``x`` is checked first
     (:func:`vae_tf.validation.check_images`).
@@ -76,7 +110,7 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
     x = check_images(x, model.likelihood)
     model.ensure_built(x)
     if max_rows is None:
-        max_rows = rows_per_chunk(model.likelihood)
+        max_rows = model_rows_per_chunk(model, x.shape[1:])
     if batch_size is None:
         batch_size = max(1, max_rows // k)
     chunk = max(1, min(k, max_rows // batch_size))

@@ -11,7 +11,7 @@ import tensorflow_probability as tfp
 
 from vae_tf.evaluation.bits_per_dim import (NO_LIKELIHOOD_REASON, NoLikelihoodError, evaluate_bits_per_dim,
                                             log_probability_of_levels, nats_to_bits_per_dim, scored_inputs)
-from vae_tf.evaluation.estimators import elbo, iwae_log_likelihood, rows_per_chunk
+from vae_tf.evaluation.estimators import elbo, iwae_log_likelihood, model_rows_per_chunk
 
 tfd = tfp.distributions
 
@@ -103,8 +103,8 @@ def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_s
     d = int(np.prod(y.shape[1:]))
     row.update(num_dims=d, num_levels=levels, dequantized=y is not x_levels)
     # A batch of rows holds every row's distribution parameters (a categorical: D x L logits per row, 3 GB for
-    # 1,000 CIFAR-10 images): no more rows at once than one IWAE chunk holds.
-    elbo_batch = max(1, min(int(batch_size), rows_per_chunk(model.likelihood)))
+    # 1,000 CIFAR-10 images) and network activations: no more rows at once than one IWAE chunk holds.
+    elbo_batch = max(1, min(int(batch_size), model_rows_per_chunk(model, y.shape[1:])))
     row["test_elbo"] = float(np.mean(elbo(model, y[:scored], batch_size=elbo_batch)))
     ll = iwae_log_likelihood(model, y[:scored], k=k, seed=seed if iwae_seed is None else iwae_seed,
                              verbose=verbose)

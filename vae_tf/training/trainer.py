@@ -44,7 +44,8 @@ class Splits(NamedTuple):
     x_train: object
     x_val: object
     x_test: object
-    #: ``make_dataset`` options of the training pipeline: ``{"binarize": "dynamic"}``, ``{"dequantize": L}`` or ``{}``.
+    #: ``make_dataset`` options of the training pipeline: ``{"binarize": "dynamic"}``, ``{"dequantize": L}`` or ``{}``,
+    #: with ``"levels": L`` when the training images are grey levels (held as integers, a quarter of float32's memory).
     train_options: dict
 
 
@@ -58,18 +59,19 @@ def prepare_splits(config, likelihood, data, seed=0):
     trains on fresh dequantized draws (``config.dequantized``) or on the raw grey values.
     """
     val_seed, test_seed = seed + VALIDATION_SEED_OFFSET, seed + TEST_SEED_OFFSET
+    stored = {"levels": data.num_levels} if data.num_levels else {}
     if config.binarized:
         return Splits(data.x_train, binarize_static(data.x_val, val_seed), binarize_static(data.x_test, test_seed),
-                      {"binarize": "dynamic"})
+                      {"binarize": "dynamic", **stored})
     if not likelihood.support.exact and data.num_levels:
         levels = data.num_levels
         return Splits(data.x_train, dequantize_static(data.x_val, levels, val_seed),
                       dequantize_static(data.x_test, levels, test_seed),
-                      {"dequantize": levels} if config.dequantized else {})
+                      {"dequantize": levels} if config.dequantized else stored)
     if config.dequantized:
         raise InvalidInputError(f"{config.name}: dequantization needs the data's number of grey levels; "
                                 f"{data.name} has float pixels of unknown quantization (num_levels is None).")
-    return Splits(data.x_train, data.x_val, data.x_test, {})
+    return Splits(data.x_train, data.x_val, data.x_test, stored)
 
 
 def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, callbacks=(), learning_rate=1e-3,
