@@ -130,17 +130,19 @@ def test_image_grid_and_bad_event_shapes():
         model.fit(np.zeros((20, 10), "float32"), epochs=1, verbose=0, callbacks=[ImageSummaries("unused", np.zeros((2, 10)))])
 
 
-def test_epoch_timer_stops_at_the_end_of_the_epoch_that_spends_the_budget(binary_digits):
+def test_epoch_timer_stops_at_the_first_step_past_the_budget_and_validates_the_cut_epoch(binary_digits):
     from vae_tf.callbacks import EpochTimer
 
     model = make_vae()
-    model.compile(optimizer="adam", jit_compile=False)
-    tiny = EpochTimer(budget_seconds=1e-6)  # spent during the first epoch: that epoch is kept, no second starts
-    h = model.fit(binary_digits[:100], epochs=5, batch_size=50, verbose=0, callbacks=[tiny]).history
-    assert len(h["loss"]) == 1 and tiny.stopped_by_budget and len(tiny.elapsed) == 1
+    model.compile(optimizer="adam", jit_compile=False, steps_per_execution=1)
+    tiny = EpochTimer(budget_seconds=1e-6)  # spent by the first step: one step of four, then validation, then stop
+    x = binary_digits[:200]
+    h = model.fit(x, epochs=5, batch_size=50, verbose=0, validation_data=(x[:50], x[:50]), callbacks=[tiny]).history
+    assert len(h["loss"]) == 1 and "val_loss" in h and tiny.stopped_by_budget and len(tiny.elapsed) == 1
+    assert tiny.fractions == [0.25] and tiny.epochs_trained == 0.25
     ample = EpochTimer(budget_seconds=3600)  # the epoch count ends this run
     model.fit(binary_digits[:100], epochs=2, batch_size=50, verbose=0, callbacks=[ample])
-    assert len(ample.elapsed) == 2 and not ample.stopped_by_budget
+    assert len(ample.elapsed) == 2 and not ample.stopped_by_budget and ample.epochs_trained == 2
     assert 0 < ample.elapsed[0] < ample.elapsed[1] and all(s <= e for s, e in zip(ample.seconds, ample.elapsed))
     for bad in (0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="time budget"):

@@ -252,8 +252,8 @@ def test_a_rerun_in_another_order_keeps_finished_configurations_even_if_stopped_
 
 
 def test_equal_compute_ranks_at_the_time_budget_and_resumes(tmp_path, capsys):
-    """`--minutes`: every configuration trains for the same wall clock (here spent in the first epoch, so each keeps
-    exactly one epoch of the three allowed); the report says at which budget it ranks, results.json keeps the
+    """`--minutes`: every configuration trains for the same wall clock (here spent by the first compiled call, so each
+    stops inside its first epoch of the three allowed, and that part of an epoch is validated); the report says at which budget it ranks, results.json keeps the
     per-epoch times, and a rerun of the same command keeps the finished configurations."""
     from vae_tf.comparison import outputs, runner
 
@@ -264,7 +264,7 @@ def test_equal_compute_ranks_at_the_time_budget_and_resumes(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "2 configurations, 0.001 minutes of training (at most 3 epochs) each" in printed
     rows = [r for r in json.loads((tmp_path / "results.json").read_text()) if r["kind"] == "model"]
-    assert [r["epochs"] for r in rows] == [1, 1] and all(r["max_epochs"] == 3 and r["minutes"] == 0.001 for r in rows)
+    assert all(0 < r["epochs"] < 1 for r in rows) and all(r["max_epochs"] == 3 and r["minutes"] == 0.001 for r in rows)
     for r in rows:
         elapsed = r["history"]["elapsed_seconds"]
         assert len(elapsed) == 1 and 0 < elapsed[0] <= r["train_seconds"] + 1e-6

@@ -46,8 +46,8 @@ def add_compare_command(subparsers):
     p.add_argument("--epochs", type=epochs, default=None,
                    help="epochs per run (default 10; with --minutes, the most a run may take, default 1000)")
     p.add_argument("--minutes", type=positive_float, default=None, metavar="M",
-                   help="equal compute: every configuration trains for M minutes of wall-clock time (no epoch is "
-                        "started once they are spent; a finished epoch is kept), and the report ranks at that budget")
+                   help="equal compute: every configuration trains for M minutes of wall-clock time (training stops "
+                        "at the first step past them, inside an epoch if need be), and the report ranks at that budget")
     p.add_argument("--latent-dim", type=latent_dim, default=None, help="latent units (default 16)")
     p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP hidden-layer widths of every configuration, e.g. 200,200 (default: each configuration's)")

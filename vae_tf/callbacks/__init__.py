@@ -5,7 +5,7 @@
     linear_warmup, cyclical_annealing        schedules as functions of t
     ImageSummaries(log_dir, x)               reconstructions and samples as TensorBoard images (image_grid)
     StepCountingProgbarLogger                the progress bar counting the steps that ran (while Keras miscounts)
-    EpochTimer(budget_seconds=None)          each epoch's seconds; with a budget, no epoch starts once it is spent
+    EpochTimer(budget_seconds=None)          each epoch's seconds; with a budget, training stops at the first step past it
     EpochSpeed(report)                       the first epoch's time, and what a later one takes
 """
 

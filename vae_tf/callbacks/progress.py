@@ -96,10 +96,12 @@ class EpochTimer(keras.callbacks.Callback):
     for throughput figures. ``elapsed``: wall-clock seconds from the start of ``fit`` to the end of each epoch,
     validation and compilation included: what the run cost so far.
 
-    With ``budget_seconds``, an epoch is started only while the budget is not spent: training stops at the end of
-    the first epoch whose ``elapsed`` reaches it (a finished epoch is kept; the last one may end past the budget by
-    less than one epoch). The epoch count given to ``fit`` is then a maximum. ``stopped_by_budget`` says whether
-    the budget, rather than that count, ended the run.
+    With ``budget_seconds``, training stops at the first compiled call that ends once the budget is spent, inside
+    the epoch if need be: Keras then validates that partial epoch and ends ``fit``, so a run ends past the budget
+    by one call of ``steps_per_execution`` steps and one validation pass, not by up to a whole epoch (a CIFAR-10
+    epoch of a slow decoder is longer than a budget of minutes). The epoch count given to ``fit`` is then a
+    maximum. ``fractions``: the share of each epoch's steps that ran (1.0 but for a last, cut epoch, when the
+    number of steps is known); ``stopped_by_budget`` says whether the budget, rather than that count, ended the run.
     """
 
     def __init__(self, budget_seconds=None):
@@ -107,15 +109,28 @@ class EpochTimer(keras.callbacks.Callback):
         if budget_seconds is not None and not (math.isfinite(budget_seconds) and budget_seconds > 0):
             raise InvalidInputError(f"a time budget must be a finite number of seconds > 0, got {budget_seconds!r}.")
         self.budget_seconds = budget_seconds
-        self.seconds, self.elapsed = [], []
+        self.seconds, self.elapsed, self.fractions = [], [], []
         self.stopped_by_budget = False
         self._start = self._train_start = None
+        self._steps_run = 0
 
     def on_train_begin(self, logs=None):
         self._train_start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
+        self._steps_run = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._steps_run = batch + 1
+        if self.budget_seconds is not None and time.perf_counter() - self._train_start >= self.budget_seconds:
+            self.stopped_by_budget = not self.model.stop_training or self.stopped_by_budget
+            self.model.stop_training = True
+
+    @property
+    def epochs_trained(self):
+        """Epochs run, a cut last one counted by its share of steps: ``sum(fractions)``, to 2 decimals."""
+        return round(sum(self.fractions), 2)
 
     def _stop(self):
         if self._start is not None:
@@ -128,8 +143,10 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._stop()
         self.elapsed.append(time.perf_counter() - self._train_start)
-        if self.budget_seconds is not None and self.elapsed[-1] >= self.budget_seconds:
-            self.stopped_by_budget = not self.model.stop_training
+        steps = (self.params or {}).get("steps")
+        self.fractions.append(min(1.0, self._steps_run / steps) if steps and self._steps_run else 1.0)
+        if self.budget_seconds is not None and self.elapsed[-1] >= self.budget_seconds and not self.model.stop_training:
+            self.stopped_by_budget = True
             self.model.stop_training = True
 
 

@@ -322,8 +322,8 @@ def budget_sentence(settings, models):
     epochs = sorted({r["epochs"] for r in models})
     runs = f"{epochs[0]}" if len(epochs) == 1 else f"{epochs[0]} to {epochs[-1]}"
     return (f"**Ranked at equal compute: {minutes:g} minute{'s' if minutes != 1 else ''} of training per "
-            f"configuration** (wall clock, validation included; no epoch is started once the budget is spent, at "
-            f"most {settings.get('max_epochs')} epochs). That bought {runs} epochs (see each row's training seconds "
+            f"configuration** (wall clock, compilation and validation included; training stops at the first step "
+            f"past the budget, inside an epoch if need be, at most {settings.get('max_epochs')} epochs). That bought {runs} epochs (see each row's training seconds "
             f"and epochs). `learning_curves.png` plots validation bits/dim against training time for every "
             f"configuration, so the ranking can be read at any smaller budget too.\n\n")
 

@@ -38,8 +38,8 @@ def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=1
         configs: ``None`` (all of ``vae_tf.compare.DEFAULT_CONFIGS``), names, or ``VAEConfig`` objects.
         epochs, latent_dim, batch_size, seed: the budget and architecture every run shares (epochs: default 10).
         minutes: equal compute instead of equal epochs: every configuration gets this wall-clock training budget
-            (no epoch is started once it is spent; ``epochs`` becomes a maximum, ``BUDGET_MAX_EPOCHS`` when
-            None). The report ranks at this budget and plots validation bits/dim against training time.
+            (training stops at the first step past it, inside an epoch if need be, and that partial epoch is
+            validated; ``epochs`` becomes a maximum, ``BUDGET_MAX_EPOCHS`` when None). The report ranks at this budget and plots validation bits/dim against training time.
         k: importance samples for the test log-likelihood (on the first 1000 test images).
         out: directory for report.md, results.json, results.csv and the PNGs.
         verbose: 0 silent; 1 Keras progress bars, messages and the summary table; 2 the same with
@@ -210,9 +210,10 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
         splits = prepare_splits(config, model.likelihood, images, seed)
         result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
                          jit_compile=jit_compile, minutes=minutes, callbacks=callbacks)
-        row["epochs"] = result.epochs_run
+        trained = result.epochs_trained
+        row["epochs"] = int(trained) if trained == int(trained) else trained  # 3, or 2.4 when the budget cut one
         if minutes is not None:
-            say(f"  trained {count_of(result.epochs_run, 'epoch')} in "
+            say(f"  trained {count_of(row['epochs'], 'epoch')} in "
                 f"{result.seconds:.0f} s of the {minutes:g}-minute budget"
                 + ("" if result.stopped_by_budget else f" (stopped at the {epochs}-epoch maximum)"))
         # Scored on the levels themselves (binary for binarized configurations); a continuous density on the

@@ -36,6 +36,8 @@ class TrainingResult:
     elapsed_seconds: list = dataclasses.field(default_factory=list)
     #: True when a time budget, not the epoch count, ended training.
     stopped_by_budget: bool = False
+    #: Epochs trained, a last epoch cut by the budget counted by its share of steps (e.g. 2.4).
+    epochs_trained: float = 0.0
 
 
 class Splits(NamedTuple):
@@ -90,8 +92,9 @@ def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, ca
     of seconds on a CPU, worth it only for long runs; ``precision`` too (``"auto"``: bfloat16 conv networks
     where the CPU computes it natively).
 
-    ``minutes``: a wall-clock budget for the whole ``fit`` (:class:`~vae_tf.callbacks.EpochTimer`): no epoch is
-    started once it is spent, so ``epochs`` becomes a maximum; a finished epoch is always kept.
+    ``minutes``: a wall-clock budget for the whole ``fit`` (:class:`~vae_tf.callbacks.EpochTimer`): training stops
+    at the first step past it, inside an epoch if need be (Keras validates that partial epoch), so ``epochs``
+    becomes a maximum; ``epochs_trained`` counts a cut epoch by its share of steps.
     """
     x_train, x_val, _, train_options = splits
     train = make_dataset(x_train, batch_size, shuffle=True, seed=seed, **train_options)
@@ -109,15 +112,17 @@ def fit_vae(model, config, splits, epochs, batch_size=100, seed=0, verbose=1, ca
     train_seconds = sum(timer.seconds)
     epochs_run = len(timer.seconds)
     # Throughput in the steady state: the first epoch also traces (and with XLA compiles) the step.
-    steady = timer.seconds[1:] if epochs_run > 1 else timer.seconds
+    steady = slice(1, None) if epochs_run > 1 else slice(None)
+    steady_seconds, steady_epochs = sum(timer.seconds[steady]), sum(timer.fractions[steady])
     return TrainingResult(
         history={k: [float(v) for v in vs] for k, vs in history.history.items()},
         seconds=seconds,
         train_seconds=train_seconds,
-        examples_per_second=len(x_train) * len(steady) / sum(steady) if sum(steady) > 0 else float("nan"),
+        examples_per_second=len(x_train) * steady_epochs / steady_seconds if steady_seconds > 0 else float("nan"),
         epochs_run=epochs_run,
         elapsed_seconds=[float(t) for t in timer.elapsed],
         stopped_by_budget=timer.stopped_by_budget,
+        epochs_trained=timer.epochs_trained,
     )
 
 
