@@ -54,7 +54,8 @@ PARAMETER_BUDGET = 2**25
 def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
     """Decoder rows per IWAE chunk: at most ``max_rows``, and few enough that one chunk's distribution
     parameters stay within ``PARAMETER_BUDGET`` floats (a categorical over 256 levels holds
-    784 x 256 logits per MNIST row: 32768 rows would be 26 GB)."""
+    784 x 256 logits per MNIST row: 32768 rows would be 26 GB). ``likelihood`` is a likelihood layer or a
+    model (whose ``values_per_row`` may count more than its likelihood's parameters: a hierarchy's features)."""
     per_row = likelihood.values_per_row() if hasattr(likelihood, "values_per_row") else 1
     return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
 
@@ -63,7 +64,7 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
     """``L_k(x)`` per example in nats: the importance-weighted estimate of ``log p(x)``.
 
     The ``k`` samples are drawn in chunks of at most ``max_rows`` decoder rows (default
-    :func:`rows_per_chunk` of the model's likelihood) and combined with a running log-sum-exp, so
+    :func:`rows_per_chunk` of the model) and combined with a running log-sum-exp, so
     memory does not grow with ``k``; ``batch_size`` examples (default ``max_rows // k``, at least 1)
     go through each compiled call (XLA unless the networks hold convolutions). ``seed`` fixes the draws. ``x`` is checked first
     (:func:`vae_tf.validation.check_images`).
@@ -76,7 +77,7 @@ def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0
     x = check_images(x, model.likelihood)
     model.ensure_built(x)
     if max_rows is None:
-        max_rows = rows_per_chunk(model.likelihood)
+        max_rows = rows_per_chunk(model)
     if batch_size is None:
         batch_size = max(1, max_rows // k)
     chunk = max(1, min(k, max_rows // batch_size))
