@@ -175,10 +175,11 @@ def run_evaluate_command(args):
 
 def add_export_command(subparsers):
     export = subparsers.add_parser(
-        "export", help="write a saved .keras VAE as a SavedModel for TensorFlow Serving",
+        "export", help="write a saved .keras VAE (either family) as a SavedModel for TensorFlow Serving",
         description="Write a .keras VAE as a SavedModel with signatures serving_default, encode, decode, "
                     "sample and elbo. For TensorFlow Serving, --out is a version directory: MODEL_BASE_PATH/1.")
-    export.add_argument("--model", required=True, type=keras_file, help="a .keras file saved from a vae_tf.VAE")
+    export.add_argument("--model", required=True, type=keras_file,
+                        help="a .keras file saved from a vae_tf.VAE or vae_tf.HierarchicalVAE")
     export.add_argument("--out", required=True, type=new_directory, help="new directory to write, e.g. models/vae/1")
     export.set_defaults(func=run_export_command)
 

@@ -59,7 +59,8 @@ def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=1
 def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True, image_size=None, skip_bad_files=False, network=None, minutes=None, model="vae"):
+                codecs=True, image_size=None, skip_bad_files=False, network=None, minutes=None, model="vae",
+                architecture=None):
     """:func:`vae_tf.compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs seconds per model on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.comparison.report.reference_row`).
@@ -68,7 +69,8 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
     ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`).
     ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
     configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`); ``minutes``: the
-    equal wall-clock training budget of every configuration, ``model`` the model family (see :func:`vae_tf.compare`)."""
+    equal wall-clock training budget of every configuration, ``model`` the model family (see :func:`vae_tf.compare`),
+    ``architecture`` the hierarchical family's :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults)."""
     if model not in MODEL_FAMILIES:
         raise ValueError(f"model must be one of {', '.join(MODEL_FAMILIES)}, got {model!r}.")
     if minutes is not None:
@@ -102,6 +104,8 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
         budget["minutes"] = minutes
     if model != "vae":  # as for minutes: the VAE's runs keep their keys
         budget["model"] = model
+    if architecture is not None:
+        budget["architecture"] = architecture.to_dict()
     earlier = finished_rows(out)
     rows = []
 
@@ -135,7 +139,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                     timing = [EpochSpeed(lambda speed, name=config.name: say(total_time_estimate(
                         speed, name, epochs, len(to_train), k, iwae_examples, images, minutes)))] if i == to_train[0] else []
                     row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
-                                   jit_compile, minutes, callbacks=timing, family=model)
+                                   jit_compile, minutes, callbacks=timing, family=model, architecture=architecture)
                     row["run_key"] = key
                 models = sorted([r for r in rows if r["kind"] == MODEL] + [row], key=lambda r: position[r["run_key"]])
                 rows = models + [r for r in rows if r["kind"] != MODEL]
@@ -195,7 +199,7 @@ def total_time_estimate(speed, name, epochs, configurations, k, iwae_examples, i
 
 
 def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile,
-             minutes=None, callbacks=(), family="vae"):
+             minutes=None, callbacks=(), family="vae", architecture=None):
     keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
     row = {"kind": MODEL, "table": BINARIZED if config.binarized else GREY,
            "name": config.name, "description": config.description, "dataset": images.name,
@@ -209,7 +213,7 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
         say(f'  Keras "mse" + KL = Gaussian decoder with sigma = sqrt(D/2) = {row["implied_sigma"]:.2f}; '
             f'for sigma = 1 that is a hidden beta = D/(2 sigma^2) = {row["implied_beta"]:.0f} on the KL term.')
     model = build_model(config, images.event_shape, family=family, seed=seed,
-                        num_levels=2 if config.binarized else images.num_levels)
+                        num_levels=2 if config.binarized else images.num_levels, architecture=architecture)
     row.update(model=family, latent_dim=int(model.latent_dim))
     splits = prepare_splits(config, model.likelihood, images, seed)
     result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,

@@ -202,12 +202,13 @@ class HierarchicalVAE(LatentVariableModel):
         params = self.output_conv(activation(tf.cast(h, self.output_conv.compute_dtype)))
         return self.likelihood(depth_to_space(tf.cast(params, tf.float32), self.config.patch_size))
 
-    def top_down(self, batch_size, features=None, latents=None, mode="sample", seed=None, training=None):
+    def top_down(self, batch_size, features=None, latents=None, mode="sample", seed=None, training=None, noise=None):
         """``([LayerTerms per layer, top first], p(x | z))``: one top-down pass.
 
         Layer ``i``'s ``z_i`` is ``latents[i]`` when ``latents`` are given (teacher forcing), else a draw
-        (``mode="sample"``, reparameterised, noise from the stateless ``seed`` folded with ``i``) or the mean
-        (``mode="mean"``) of the posterior when bottom-up ``features`` are given, of the prior otherwise.
+        (``mode="sample"``, reparameterised, ``z_i = loc + scale * eps_i``) or the mean (``mode="mean"``) of the
+        posterior when bottom-up ``features`` are given, of the prior otherwise. ``eps_i`` is ``noise(i, loc)``
+        when ``noise`` is given, else drawn from the stateless ``seed`` folded with ``i``.
         """
         if mode not in PASS_MODES:
             raise InvalidInputError(f"mode must be one of {PASS_MODES}, got {mode!r}.")
@@ -221,6 +222,8 @@ class HierarchicalVAE(LatentVariableModel):
                 z = tf.cast(latents[i], tf.float32)
             elif mode == "mean":
                 z = loc
+            elif noise is not None:
+                z = loc + scale * noise(i, loc)
             else:
                 noise_seed = tf.random.experimental.stateless_fold_in(seed, i)
                 z = loc + scale * tf.random.stateless_normal(tf.shape(loc), seed=noise_seed, alg="philox")
@@ -249,6 +252,10 @@ class HierarchicalVAE(LatentVariableModel):
         """``(log p(x|z) per example as the model is scored, p(x|z) and x on the flat event layout)``."""
         px_flat, x_flat = flat_event_view(px, tf.cast(target, tf.float32))
         return sum_over_event_dims(scored_likelihood(self, px_flat).log_prob(x_flat)), px_flat, x_flat
+
+    def per_example_log_likelihood(self, px, x):
+        """``log p(x|z)`` per example, ``(batch,)``, of the decoder distribution ``px`` (as the model is scored)."""
+        return self._log_px(px, x)[0]
 
     def _kl_term(self, kls, sample_weight):
         """``beta sum_i KL_i`` averaged over the batch; with free bits ``lambda``, each layer's batch-averaged KL
