@@ -1,5 +1,5 @@
 """Model families, one folder each (a model and the configuration object it is built from), on a shared base;
-:mod:`vae_tf.models.families` holds their names and builds any of them from a configuration."""
+``vae_tf.models.families`` holds their names and builds any of them from a configuration."""
 
 from vae_tf.models.base import LatentVariableModel
 from vae_tf.models.families import MODEL_FAMILIES, build_model

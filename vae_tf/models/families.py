@@ -3,7 +3,7 @@
 
 A :class:`~vae_tf.models.vae.VAEConfig` names the decoder, the loss and the data representation; the family
 decides the latents and the networks: ``"vae"`` a global latent vector (``config.latent_dim``, ``config.network``),
-``"hierarchical"`` a top-down hierarchy of spatial latents (a :class:`HierarchicalVAEConfig`, default
+``"hierarchical"`` a top-down hierarchy of spatial latents (a :class:`~vae_tf.HierarchicalVAEConfig`, default
 ``HierarchicalVAEConfig()``).
 """
 
@@ -18,7 +18,7 @@ MODEL_FAMILIES = ("vae", "hierarchical")
 def build_model(config, event_shape, family="vae", seed=0, num_levels=256, architecture=None):
     """An uncompiled model of ``family`` for the :class:`~vae_tf.models.vae.VAEConfig` ``config`` over images of
     ``event_shape`` with ``num_levels`` grey levels. ``architecture``: the hierarchical family's
-    :class:`HierarchicalVAEConfig` (None: its defaults); the ``"vae"`` family takes none.
+    :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults); the ``"vae"`` family takes none.
     """
     if family not in MODEL_FAMILIES:
         raise InvalidInputError(f"model family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}.")

@@ -114,7 +114,7 @@ class HierarchicalVAEConfig:
     def latent_shapes_for(self, event_shape):
         """The latent layers' shapes ``(h, w, c)`` for images of ``event_shape``, top to bottom.
 
-        Raises :class:`InvalidInputError` (one line) for images that are not ``(H, W, C)``, sides that the
+        Raises :class:`~vae_tf.errors.InvalidInputError` (one line) for images that are not ``(H, W, C)``, sides that the
         patches do not divide, a hierarchy with more halvings than the image's sides allow, a latent shape
         that is not the image's at a factor ``patch_size * 2**s``, or resolutions that fall from the top down.
         """
@@ -151,7 +151,7 @@ class HierarchicalVAEConfig:
 
 
 def image_sides(event_shape):
-    """``(H, W)`` of an ``(H, W, C)`` event shape; :class:`InvalidInputError` for any other rank."""
+    """``(H, W)`` of an ``(H, W, C)`` event shape; :class:`~vae_tf.errors.InvalidInputError` for any other rank."""
     shape = tuple(int(d) for d in event_shape)
     if len(shape) != 3:
         raise InvalidInputError(f"A hierarchical VAE needs images of shape (height, width, channels), got event "

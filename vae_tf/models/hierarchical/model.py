@@ -126,7 +126,7 @@ class HierarchicalVAE(LatentVariableModel):
 
     @property
     def latent_dim(self):
-        """Latent units of the whole hierarchy: ``sum_i h_i w_i c_i``."""
+        """The number of latent units in the whole hierarchy, ``sum_i h_i w_i c_i``."""
         return int(sum(np.prod(s) for s in self.latent_shapes))
 
     def describe(self):
