@@ -15,7 +15,8 @@ import vae_tf_cli
 from vae_tf import layers
 from vae_tf.comparison import runner
 from vae_tf.errors import UnsupportedModelError
-from vae_tf.models import HierarchicalVAE, HierarchicalVAEConfig, LatentVariableModel, VAE
+from vae_tf.models import HierarchicalVAE, HierarchicalVAEConfig, LatentVariableModel, VAE, build_model
+from vae_tf.models.vae import DEFAULT_CONFIGS
 
 SHAPE = (8, 8, 1)
 LEVELS = 17
@@ -100,6 +101,12 @@ def test_compare_two_configurations_on_the_hierarchy(tmp_path):
     report = (tmp_path / "report.md").read_text()
     assert "Every run: hierarchical VAE, 2 latent layers 2x2x2, 4x4x2 (40 units)" in report
     assert "`dnormal_per_pixel_sigma` on the hierarchical VAE" in report and "test KL per latent layer, top first" in report
+    with pytest.raises(vae_tf.errors.InvalidInputError, match="trains on the ELBO"):
+        build_model(DEFAULT_CONFIGS["categorical"].replace(objective="iwae", num_samples=5), SHAPE,
+                    family="hierarchical")
+    floored = build_model(DEFAULT_CONFIGS["categorical"].replace(free_bits=0.5), SHAPE, family="hierarchical",
+                          architecture=TINY)
+    assert floored.config.free_bits == 0.5 and floored.latent_shapes == ((2, 2, 2), (4, 4, 2))
     with pytest.raises(vae_tf.errors.InvalidInputError, match="own residual networks"):
         runner.run_compare(dataset="digits", configs=["categorical"], epochs=1, out=str(tmp_path / "b"), verbose=0,
                            codecs=False, model="hierarchical", network="mlp")

@@ -18,7 +18,9 @@ MODEL_FAMILIES = ("vae", "hierarchical")
 def build_model(config, event_shape, family="vae", seed=0, num_levels=256, architecture=None):
     """An uncompiled model of ``family`` for the :class:`~vae_tf.models.vae.VAEConfig` ``config`` over images of
     ``event_shape`` with ``num_levels`` grey levels. ``architecture``: the hierarchical family's
-    :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults); the ``"vae"`` family takes none.
+    :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults), whose ``free_bits`` the configuration's
+    ``free_bits`` replaces when it is set; the ``"vae"`` family takes none. The hierarchy trains on the ELBO
+    (``objective="iwae"`` raises :class:`~vae_tf.errors.InvalidInputError`).
     """
     if family not in MODEL_FAMILIES:
         raise InvalidInputError(f"model family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}.")
@@ -30,5 +32,11 @@ def build_model(config, event_shape, family="vae", seed=0, num_levels=256, archi
     if config.network not in ("auto", "resnet"):
         raise InvalidInputError(f"the hierarchical model has its own residual networks; network={config.network!r} "
                                 "applies to the vae family (leave it at auto).")
+    if config.objective != "elbo":
+        raise InvalidInputError(f"the hierarchical model trains on the ELBO; objective={config.objective!r} applies "
+                                "to the vae family.")
+    architecture = architecture or HierarchicalVAEConfig()
+    if config.free_bits > 0:  # nats per latent unit in both, floored per latent layer in the hierarchy
+        architecture = architecture.replace(free_bits=config.free_bits)
     likelihood = build_likelihood(config, event_shape, num_levels, project=False)
-    return HierarchicalVAE(architecture or HierarchicalVAEConfig(), likelihood, beta=config.beta, seed=seed)
+    return HierarchicalVAE(architecture, likelihood, beta=config.beta, seed=seed)
