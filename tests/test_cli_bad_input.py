@@ -36,6 +36,7 @@ CASES = [
     (["compare", "--latent-dim", "-1"], "argument --latent-dim: must be a positive integer, got '-1'"),
     (["compare", "--k", "0"], "argument --k: must be a positive integer"),
     (["compare", "--network", "vgg"], "argument --network: invalid choice: 'vgg'"),
+    (["compare", "--model", "ladder"], "argument --model: invalid choice: 'ladder' (choose from vae, hierarchical)"),
     (["compare", "--hidden", "200,x"], "argument --hidden: "),
     (["compare", "--iwae-examples", "0"], "argument --iwae-examples: must be a positive integer"),
     (["compare", "--minutes", "0"], "argument --minutes: must be a number > 0, got '0'"),
@@ -87,6 +88,7 @@ CASES = [
     (["train", "--config", "l1_loss"], "'l1_loss'"),  # (loads) the registry
     (["train", "--dataset", "cifar100"], "argument --dataset: invalid choice: 'cifar100'"),
     (["train", "--network", "vgg"], "argument --network: invalid choice: 'vgg'"),
+    (["train", "--model", "ladder"], "argument --model: invalid choice: 'ladder'"),
     (["train", "--data", "{picture_png}"], "is a PNG image, not a .npz dataset"),
     (["train", "--data", "{gzip_npz}"], "is gzip-compressed data, not a .npz dataset"),
     (["train", "--image-size", "0x5"], "argument --image-size: must be HEIGHTxWIDTH in pixels, both >= 1, such as 32x32, got '0x5'"),

@@ -148,7 +148,8 @@ def test_compare_is_exported_with_the_documented_signature():
 
     params = inspect.signature(vae_tf.compare).parameters
     assert list(params) == ["dataset", "data", "configs", "epochs", "latent_dim", "k", "batch_size", "seed", "out", "verbose",
-                            "minutes"]
+                            "minutes", "model"]
+    assert params["model"].default == "vae"
     assert params["dataset"].default == "digits" and params["k"].default == 100 and params["epochs"].default is None
     assert runner.DEFAULT_EPOCHS == 10
 

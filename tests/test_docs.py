@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 #: Packages whose ``__all__`` is their public API.
 PACKAGES = ["losses", "vae_tf", "vae_tf.callbacks", "vae_tf.compression", "vae_tf.data", "vae_tf.distributions",
-            "vae_tf.evaluation", "vae_tf.layers", "vae_tf.models", "vae_tf.models.vae", "vae_tf.networks",
+            "vae_tf.evaluation", "vae_tf.layers", "vae_tf.models", "vae_tf.models.vae", "vae_tf.models.hierarchical", "vae_tf.networks",
             "vae_tf.objectives", "vae_tf.support", "vae_tf.training", "vae_tf.comparison", "vae_tf.export",
             "vae_tf.errors"]
 

@@ -2,7 +2,8 @@
 
 ``import vae_tf`` imports TensorFlow, Keras and TensorFlow Probability and registers the package's Keras
 classes (so ``keras.saving.load_model`` finds them), as any Keras library does; it leaves the process's
-stderr, warnings and import system alone. The public API is ``__all__``: the model :class:`~vae_tf.VAE`,
+stderr, warnings and import system alone. The public API is ``__all__``: the models :class:`~vae_tf.VAE` and
+:class:`~vae_tf.HierarchicalVAE` (spatial latents in a top-down hierarchy, its :class:`~vae_tf.HierarchicalVAEConfig`),
 :func:`~vae_tf.compare`, :func:`~vae_tf.export_saved_model`, the ``losses`` package, and the subpackages below.
 """
 
@@ -39,12 +40,12 @@ from vae_tf.comparison import compare
 from vae_tf.distributions import diagonal_gaussian_kl, standard_normal_prior
 from vae_tf.evaluation import bits_per_dim
 from vae_tf.export import export_saved_model
-from vae_tf.models import VAE
+from vae_tf.models import VAE, HierarchicalVAE, HierarchicalVAEConfig
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "VAE", "bits_per_dim", "callbacks", "compare", "compression", "data", "diagonal_gaussian_kl", "distributions",
+    "HierarchicalVAE", "HierarchicalVAEConfig", "VAE", "bits_per_dim", "callbacks", "compare", "compression", "data", "diagonal_gaussian_kl", "distributions",
     "evaluation", "export_saved_model", "layers", "losses", "networks", "objectives", "standard_normal_prior",
     "support", "training",
 ]

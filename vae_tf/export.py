@@ -1,4 +1,4 @@
-"""Export a :class:`vae_tf.VAE` as a SavedModel that TensorFlow Serving loads.
+"""Export a :class:`vae_tf.VAE` or :class:`vae_tf.HierarchicalVAE` as a SavedModel that TensorFlow Serving loads.
 
 TensorFlow Serving runs no Python: it loads a SavedModel by its ``serve`` tag and calls signatures by name with
 plain tensors. Every signature written here takes and returns float32 tensors (``sample`` takes two int32
@@ -9,6 +9,11 @@ TensorFlow ops in the graph, so loading needs neither ``vae_tf``, ``keras`` nor 
 the probabilities), as ``VAE.reconstruct``; ``decode`` returns the mean of ``p(x | z)``; ``sample`` is
 ``VAE.sample(num, seed=seed)``: ``z ~ p(z)`` drawn with the stateless seed ``(seed, 0)``, then the mean of
 ``p(x | z)``. The served ELBO is deterministic per example (its noise is a function of the image).
+
+For a :class:`~vae_tf.HierarchicalVAE` the latent ``z`` is every latent layer flattened and joined, top first
+(``latent_dim`` numbers): ``encode`` gives the posterior means (each layer's given the means above) and their
+log-variances, ``decode`` runs the top-down pass with those latents, ``sample`` is ``HierarchicalVAE.sample``,
+and the ELBO is the hierarchy's (``sum_i KL_i``, one sample of every layer, each example's noise its own).
 """
 
 import os
@@ -18,7 +23,7 @@ import tensorflow as tf
 
 from vae_tf.atomic_files import atomic_directory
 from vae_tf.distributions.discretized import on_grid_check
-from vae_tf.models import VAE
+from vae_tf.models import HierarchicalVAE, VAE
 from vae_tf.objectives import elbo_terms
 from vae_tf.support import support_of
 
@@ -179,6 +184,64 @@ class ServingGraph:
         return elbo_outputs(self.model, x, *self.model.posterior(x, training=False))
 
 
+class HierarchicalServingGraph(ServingGraph):
+    """The signature bodies of a :class:`~vae_tf.HierarchicalVAE`: ``z`` is its latent layers flattened, top first."""
+
+    def _joined(self, tensors):
+        return tf.concat([tf.reshape(t, (tf.shape(t)[0], -1)) for t in tensors], axis=1)
+
+    def _layers(self, z):
+        """``z`` ``(batch, latent_dim)`` split into the latent images ``(batch, h_i, w_i, c_i)``, top first."""
+        sizes = [h * w * c for h, w, c in self.model.latent_shapes]
+        return [tf.reshape(part, (-1,) + tuple(shape))
+                for part, shape in zip(tf.split(z, sizes, axis=1), self.model.latent_shapes)]
+
+    def _posterior_means(self, x):
+        model = self.model
+        return model.top_down(tf.shape(x)[0], model.bottom_up(x, training=False), mode="mean", training=False)
+
+    def _elbo(self, x):
+        """``log p(x|z) - sum_i KL_i`` at ``z_i = mu_q_i + sigma_q_i eps_i``, ``eps_i`` of example ``n`` drawn from
+        ``fold_in(example_noise_seeds(x)[n], i)``: a function of the example alone."""
+        seeds = example_noise_seeds(x)
+
+        def noise(i, loc):
+            shape = loc.shape[1:]
+            return tf.map_fn(lambda seed: tf.random.stateless_normal(
+                shape, seed=tf.random.experimental.stateless_fold_in(seed, i)), seeds,
+                fn_output_signature=tf.TensorSpec(shape, tf.float32))
+
+        terms, px = self.model.top_down(tf.shape(x)[0], self.model.bottom_up(x, training=False), noise=noise,
+                                        training=False)
+        nll = -tf.cast(self.model.per_example_log_likelihood(px, x), tf.float32)
+        kl = tf.add_n([t.kl() for t in terms])
+        return {"elbo": -nll - kl, "reconstruction_nll": nll, "kl": kl}
+
+    def serving_default(self, x):
+        x = self._checked_images(x)
+        return {"reconstruction": self._mean(self._posterior_means(x)[1]), "elbo": self._elbo(x)["elbo"]}
+
+    def encode(self, x):
+        terms, _ = self._posterior_means(self._checked_images(x))
+        return {"z_mean": self._joined([t.posterior_loc for t in terms]),
+                "z_log_var": self._joined([2.0 * tf.math.log(t.posterior_scale) for t in terms])}
+
+    def decode(self, z):
+        with tf.control_dependencies([_trailing_shape_check(z, "z", (self.model.latent_dim,))]):
+            z = tf.debugging.assert_all_finite(z, "z contains NaN or Inf")
+        _, px = self.model.top_down(tf.shape(z)[0], latents=self._layers(z), training=False)
+        return {"mean": self._mean(px)}
+
+    def sample(self, num, seed):
+        check = tf.debugging.assert_positive(num, message="sample: num must be a positive integer")
+        with tf.control_dependencies([check]):
+            _, px = self.model.top_down(num, seed=tf.stack([seed, tf.constant(0, tf.int32)]), training=False)
+        return {"images": self._mean(px)}
+
+    def elbo(self, x):
+        return self._elbo(self._checked_images(x))
+
+
 def export_saved_model(model, path):
     """Write ``model`` as a SavedModel at ``path`` (a new directory) and return ``path``.
 
@@ -188,12 +251,12 @@ def export_saved_model(model, path):
     path never sees a half-written version.
 
     Raises:
-        TypeError: ``model`` is not a :class:`vae_tf.VAE`.
+        TypeError: ``model`` is neither a :class:`vae_tf.VAE` nor a :class:`vae_tf.HierarchicalVAE`.
         FileExistsError: ``path`` exists and is not an empty directory
             (export a new version rather than overwrite one a server may be reading).
     """
-    if not isinstance(model, VAE):
-        raise TypeError(f"export_saved_model needs a vae_tf.VAE, got {type(model).__name__}.")
+    if not isinstance(model, (VAE, HierarchicalVAE)):
+        raise TypeError(f"export_saved_model needs a vae_tf.VAE or vae_tf.HierarchicalVAE, got {type(model).__name__}.")
     path = os.fspath(path)
     if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
         raise FileExistsError(
@@ -203,7 +266,7 @@ def export_saved_model(model, path):
     if not model.built:  # e.g. restored from a .keras file that was saved before any call
         model.build((None,) + tuple(model.event_shape))
 
-    graph = ServingGraph(model)
+    graph = HierarchicalServingGraph(model) if isinstance(model, HierarchicalVAE) else ServingGraph(model)
     archive = keras.export.ExportArchive()
     archive.track(model)
     # serving_default first: it is the signature TF Serving's REST API calls when none is named.

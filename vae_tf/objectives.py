@@ -68,12 +68,15 @@ class ObjectiveTerms:
         reconstruction_nll: ``-log p(x|z)`` per example under the likelihood, ``(batch,)``.
         decoder_mean: a zero-argument callable giving the mean of ``p(x|z)`` for the batch,
             ``(batch, *event_shape)`` (computed only when compiled metrics ask for it).
+        layer_kls: for a model of several latent layers, each layer's KL per example (they sum to ``kl``);
+            None for one layer.
     """
 
     loss: Any
     kl: Any
     reconstruction_nll: Any
     decoder_mean: Callable[[], Any]
+    layer_kls: Any = None
 
 
 def kl_per_unit(q, prior, z):

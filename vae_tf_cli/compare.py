@@ -3,7 +3,7 @@
 import argparse
 import os
 
-from vae_tf_cli.options import (add_data_options, add_network_option, batch_size, check_library_choices, directory,
+from vae_tf_cli.options import (add_data_options, add_model_option, add_network_option, batch_size, check_library_choices, directory,
                                 epochs, image_count, latent_dim, layer_widths, name_list, positive_float, seed,
                                 test_samples)
 
@@ -64,6 +64,7 @@ def add_compare_command(subparsers):
     p.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                    help="XLA-compile the training step (default on, MNIST demo included: compiling takes a few "
                         "seconds per model on a CPU and halves the categorical's step; the digits demo turns it off)")
+    add_model_option(p)
     add_network_option(p)
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of progress bars")
     p.set_defaults(func=run_compare_command)
@@ -103,9 +104,10 @@ def resolve_settings(args):
 def run_compare_command(args):
     from vae_tf.comparison.runner import run_compare
     from vae_tf.data import DATASETS
+    from vae_tf.models import MODEL_FAMILIES
     from vae_tf.networks import NETWORKS
 
-    check_library_choices(args, dataset=DATASETS, network=NETWORKS)
+    check_library_choices(args, dataset=DATASETS, network=NETWORKS, model=MODEL_FAMILIES)
 
     s = resolve_settings(args)
     run_compare(dataset=s["dataset"], data=args.data, configs=s["configs"], epochs=s["epochs"], minutes=s["minutes"],
@@ -113,5 +115,5 @@ def run_compare_command(args):
                 verbose=2 if args.quiet else 1, train_size=s["train_size"], test_size=s["test_size"],
                 iwae_examples=s["iwae_examples"], jit_compile="auto" if s["jit"] else False,
                 image_size=args.image_size, skip_bad_files=args.skip_bad_files,
-                network=args.network, hidden=args.hidden)
+                network=args.network, hidden=args.hidden, model=args.model)
     return 0

@@ -266,6 +266,13 @@ def add_network_option(p):
                         "or images of 32x32 and up, mlp otherwise")
 
 
+def add_model_option(p):
+    p.add_argument("--model", default="vae", metavar="NAME",
+                   help="model family: vae (default: one latent vector of --latent-dim units) or hierarchical (a "
+                        "top-down hierarchy of spatial latent layers with residual cells; --latent-dim and "
+                        "--network do not apply)")
+
+
 def check_library_choices(args, **valid):
     """Checks, once ``vae_tf`` is imported, the options whose values the library owns (``network=NETWORKS``, ...):
     its one list of each, in argparse's words. Raises :class:`vae_tf.errors.UserInputError` (one line, exit 2)

@@ -7,10 +7,10 @@ import os
 import shutil
 import zipfile
 
-from vae_tf_cli.options import (ACTIVATIONS, add_data_options, add_network_option, batch_size, check_library_choices,
-                                directory, epochs, free_bits, image_count, keras_file, latent_dim, layer_widths,
-                                learning_rate, new_directory, new_keras_file, seed, test_samples, training_samples,
-                                warmup_epochs)
+from vae_tf_cli.options import (ACTIVATIONS, add_data_options, add_model_option, add_network_option, batch_size,
+                                check_library_choices, directory, epochs, free_bits, image_count, keras_file, latent_dim,
+                                layer_widths, learning_rate, new_directory, new_keras_file, seed, test_samples,
+                                training_samples, warmup_epochs)
 
 
 def load_vae(path):
@@ -48,6 +48,7 @@ def add_train_command(subparsers):
     p.add_argument("--latent-dim", type=latent_dim, default=16)
     p.add_argument("--hidden", type=layer_widths, default=None,
                    help="MLP widths of encoder and decoder, e.g. 200,200 (default: the configuration's)")
+    add_model_option(p)
     add_network_option(p)
     p.add_argument("--activation", choices=ACTIVATIONS, default=None, help="hidden-layer activation (default relu)")
     p.add_argument("--objective", default="elbo", metavar="NAME",
@@ -75,13 +76,14 @@ def run_train_command(args):
 
     from vae_tf.data import DATASETS, load_dataset
     from vae_tf.long_jobs import count_of
-    from vae_tf.models.vae import DEFAULT_CONFIGS, build_vae, resolve_configs
+    from vae_tf.models import MODEL_FAMILIES, build_model
+    from vae_tf.models.vae import DEFAULT_CONFIGS, resolve_configs
     from vae_tf.networks import NETWORKS, describe_network
     from vae_tf.objectives import OBJECTIVES
     from vae_tf.training import LR_SCHEDULES, backed_up_epoch, fit_vae, prepare_splits, save_model_atomically
 
     check_library_choices(args, config=tuple(DEFAULT_CONFIGS), dataset=DATASETS, network=NETWORKS,
-                          objective=OBJECTIVES, lr_schedule=LR_SCHEDULES)
+                          objective=OBJECTIVES, lr_schedule=LR_SCHEDULES, model=MODEL_FAMILIES)
     (config,) = resolve_configs([args.config], latent_dim=args.latent_dim)
     changes = dict(objective=args.objective, num_samples=args.num_samples, free_bits=args.free_bits,
                    network=args.network)
@@ -94,19 +96,20 @@ def run_train_command(args):
                           skip_bad_files=args.skip_bad_files)
     backup_dir = args.backup_dir or args.out + ".backup"
     done = backed_up_epoch(backup_dir)
-    print(f"vae-tf train {config.name}: {images.describe()}")
+    print(f"vae-tf train {config.name}{'' if args.model == 'vae' else f' on the {args.model} model'}: "
+          f"{images.describe()}")
     if done:
         print(f"Resuming from {backup_dir}: {done} of {args.epochs} epochs already done.")
     keras.utils.set_random_seed(args.seed)
-    model = build_vae(config, images.event_shape, seed=args.seed,
-                      num_levels=2 if config.binarized else images.num_levels)
+    model = build_model(config, images.event_shape, family=args.model, seed=args.seed,
+                        num_levels=2 if config.binarized else images.num_levels)
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir, delete_checkpoint=False)]
     result = fit_vae(model, config, prepare_splits(config, model.likelihood, images, args.seed), args.epochs,
                      batch_size=args.batch_size, seed=args.seed, verbose=0 if args.quiet else 1, callbacks=callbacks,
                      learning_rate=args.learning_rate, lr_schedule=args.lr_schedule, kl_warmup=args.kl_warmup)
     save_model_atomically(model, args.out)
     with open(args.out + SIDECAR_SUFFIX, "w") as f:
-        json.dump({"config": config.to_dict(), "dataset": images.name, "source": images.source,
+        json.dump({"config": config.to_dict(), "model": args.model, "dataset": images.name, "source": images.source,
                    "epochs": args.epochs, "seed": args.seed, "batch_size": args.batch_size,
                    "learning_rate": args.learning_rate, "lr_schedule": args.lr_schedule,
                    "kl_warmup": args.kl_warmup, "image_size": args.image_size}, f, indent=2)
@@ -165,15 +168,18 @@ def run_evaluate_command(args):
     print(f"  test log p(x) (k={args.k}) {m['test_iwae']:.3f} nats")
     print(f"  reconstruction MSE     {m['recon_mse']:.5f} per sub-pixel, at z = E[q(z|x)]")
     print(f"  KL                     {m['kl']:.3f} nats, active units {m['active_units']}/{model.latent_dim}")
+    if len(m["layer_kl"]) > 1:
+        print(f"  KL per latent layer    {', '.join(f'{v:.3f}' for v in m['layer_kl'])} nats (top first)")
     return 0
 
 
 def add_export_command(subparsers):
     export = subparsers.add_parser(
-        "export", help="write a saved .keras VAE as a SavedModel for TensorFlow Serving",
+        "export", help="write a saved .keras VAE (either family) as a SavedModel for TensorFlow Serving",
         description="Write a .keras VAE as a SavedModel with signatures serving_default, encode, decode, "
                     "sample and elbo. For TensorFlow Serving, --out is a version directory: MODEL_BASE_PATH/1.")
-    export.add_argument("--model", required=True, type=keras_file, help="a .keras file saved from a vae_tf.VAE")
+    export.add_argument("--model", required=True, type=keras_file,
+                        help="a .keras file saved from a vae_tf.VAE or vae_tf.HierarchicalVAE")
     export.add_argument("--out", required=True, type=new_directory, help="new directory to write, e.g. models/vae/1")
     export.set_defaults(func=run_export_command)
 

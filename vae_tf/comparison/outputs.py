@@ -27,7 +27,7 @@ CSV_FIELDS = [
     "log_prob", "test_elbo", "test_iwae", "iwae_k", "iwae_examples", "scored_examples", "test_examples", "recon_mse",
     "mean_image_mse", "kl", "active_units", "decoder_sigma", "optimal_sigma", "bits_per_dim_at_optimal_sigma",
     "implied_sigma", "implied_beta", "network", "parameters", "train_seconds", "examples_per_second", "max_epochs",
-    "minutes", "peak_rss_gib",
+    "minutes", "peak_rss_gib", "model", "latent_units",
     "reconstructions_png", "samples_png", "run_key",
 ]
 

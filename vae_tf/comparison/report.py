@@ -355,6 +355,15 @@ def _header(rows, settings, models):
         f"{', '.join(map(str, tested)) or 'of them'}.")
 
 
+def layer_kl_text(row, before="", after=""):
+    """``"per latent layer, top first: 1.2, 30.5 nats"`` (between ``before`` and ``after``) for a row of a model with
+    several latent layers; ``""`` for one."""
+    layers = row.get("layer_kl") or []
+    if len(layers) < 2:
+        return ""
+    return f"{before}per latent layer, top first: {', '.join(f'{v:.2f}' for v in layers)} nats{after}"
+
+
 def write_report(rows, out, settings):
     """``report.md``: the ranked tables, the ranking in words, what you see, how to read them."""
     models = [r for r in rows if r.get("kind", MODEL) == MODEL]
@@ -379,6 +388,7 @@ def write_report(rows, out, settings):
     for r in rows:
         described.setdefault(r["name"], r["description"])
     lines += [f"- `{name}`: {description}" for name, description in described.items()]
+    lines += [f"- `{r['name']}` on the {r['network']}: test KL {layer_kl_text(r)}" for r in models if layer_kl_text(r)]
     lines += ["", "## How to read this", ""]
     # The baseline of the rows scored on the integer images themselves (not dequantized, not binarized).
     baseline = next((r for r in grey if r.get("kind") == MODEL and not r.get("dequantized")

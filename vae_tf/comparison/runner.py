@@ -16,7 +16,9 @@ from vae_tf.data import binarize_static, grey_levels, load_dataset, smallest_lev
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
 from vae_tf.long_jobs import PeakRSS, count_of, format_duration, stopping_on_signals
-from vae_tf.models.vae.config import build_vae, keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
+from vae_tf.models.families import MODEL_FAMILIES, build_model
+from vae_tf.models.vae import VAE
+from vae_tf.models.vae.config import keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
 from vae_tf.networks import network_kind
 from vae_tf.support import LEVELS
 from vae_tf.training import TEST_SEED_OFFSET, fit_vae, prepare_splits
@@ -28,7 +30,7 @@ DEFAULT_EPOCHS, BUDGET_MAX_EPOCHS = 10, 1000
 
 
 def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=16, k=100, batch_size=100,
-            seed=0, out="runs/compare", verbose=1, minutes=None):
+            seed=0, out="runs/compare", verbose=1, minutes=None, model="vae"):
     """Trains one VAE per configuration and writes the comparison into ``out``.
 
     Args:
@@ -44,18 +46,22 @@ def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=1
         out: directory for report.md, results.json, results.csv and the PNGs.
         verbose: 0 silent; 1 Keras progress bars, messages and the summary table; 2 the same with
             one line per epoch instead of progress bars.
+        model: the model family every configuration trains on, one of ``vae_tf.models.MODEL_FAMILIES``:
+            ``"vae"`` (a global latent vector of ``latent_dim`` units) or ``"hierarchical"`` (a top-down
+            hierarchy of spatial latents, ``HierarchicalVAEConfig()``; ``latent_dim`` does not apply).
 
     Returns:
         One dict per run, the rows of ``results.json``.
     """
     return run_compare(dataset=dataset, data=data, configs=configs, epochs=epochs, latent_dim=latent_dim, k=k,
-                       batch_size=batch_size, seed=seed, out=out, verbose=verbose, minutes=minutes)
+                       batch_size=batch_size, seed=seed, out=out, verbose=verbose, minutes=minutes, model=model)
 
 
 def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=16, k=100, batch_size=100,
                 seed=0, out="runs/compare", verbose=1, train_size=None, test_size=None,
                 iwae_examples=DEFAULT_IWAE_EXAMPLES, hidden=None, jit_compile="auto", references=(),
-                codecs=True, image_size=None, skip_bad_files=False, network=None, minutes=None):
+                codecs=True, image_size=None, skip_bad_files=False, network=None, minutes=None, model="vae",
+                architecture=None):
     """:func:`vae_tf.compare` with the knobs the CLI's presets also use (subset sizes, IWAE images, hidden
     layers, XLA on or off: its compilation costs seconds per model on a CPU), and
     ``references``: extra rows for the ranked tables (:func:`vae_tf.comparison.report.reference_row`).
@@ -64,7 +70,10 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
     ``image_size``, ``skip_bad_files``: how a folder of images ``data`` is read (:func:`vae_tf.data.load_dataset`).
     ``network``: ``"auto"``, ``"mlp"``, ``"conv"`` or ``"resnet"`` for every configuration (None: each
     configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`); ``minutes``: the
-    equal wall-clock training budget of every configuration (see :func:`vae_tf.compare`)."""
+    equal wall-clock training budget of every configuration, ``model`` the model family (see :func:`vae_tf.compare`),
+    ``architecture`` the hierarchical family's :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults)."""
+    if model not in MODEL_FAMILIES:
+        raise ValueError(f"model must be one of {', '.join(MODEL_FAMILIES)}, got {model!r}.")
     if minutes is not None:
         minutes = check_positive_number(minutes, "minutes", "of training per configuration")
     epochs = check_positive_int((DEFAULT_EPOCHS if minutes is None else BUDGET_MAX_EPOCHS) if epochs is None else epochs,
@@ -94,6 +103,10 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
               "k": k, "batch_size": batch_size, "seed": seed, "iwae_examples": iwae_examples}
     if minutes is not None:  # runs without a budget keep their keys (and resume) as before
         budget["minutes"] = minutes
+    if model != "vae":  # as for minutes: the VAE's runs keep their keys
+        budget["model"] = model
+    if architecture is not None:
+        budget["architecture"] = architecture.to_dict()
     earlier = finished_rows(out)
     rows = []
 
@@ -127,7 +140,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                     timing = [EpochSpeed(lambda speed, name=config.name: say(total_time_estimate(
                         speed, name, epochs, len(to_train), k, iwae_examples, images, minutes)))] if i == to_train[0] else []
                     row = _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say,
-                                   jit_compile, minutes, callbacks=timing)
+                                   jit_compile, minutes, callbacks=timing, family=model, architecture=architecture)
                     row["run_key"] = key
                     # The model is gone with _run_one; drop what Keras and TensorFlow keep globally
                     # (names, graphs) so the next configuration starts from the memory this one did.
@@ -191,7 +204,7 @@ def total_time_estimate(speed, name, epochs, configurations, k, iwae_examples, i
 
 
 def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, verbose, say, jit_compile,
-             minutes=None, callbacks=()):
+             minutes=None, callbacks=(), family="vae", architecture=None):
     keras.utils.set_random_seed(seed)  # same initial weights and data order for every configuration
     row = {"kind": MODEL, "table": BINARIZED if config.binarized else GREY,
            "name": config.name, "description": config.description, "dataset": images.name,
@@ -205,8 +218,9 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
         say(f'  Keras "mse" + KL = Gaussian decoder with sigma = sqrt(D/2) = {row["implied_sigma"]:.2f}; '
             f'for sigma = 1 that is a hidden beta = D/(2 sigma^2) = {row["implied_beta"]:.0f} on the KL term.')
     with PeakRSS() as peak:
-        model = build_vae(config, images.event_shape, seed=seed,
-                          num_levels=2 if config.binarized else images.num_levels)
+        model = build_model(config, images.event_shape, family=family, seed=seed,
+                            num_levels=2 if config.binarized else images.num_levels, architecture=architecture)
+        row.update(model=family, latent_dim=int(model.latent_dim))
         splits = prepare_splits(config, model.likelihood, images, seed)
         result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
                          jit_compile=jit_compile, minutes=minutes, callbacks=callbacks)
@@ -234,8 +248,8 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
     bits = "n/a" if row["bits_per_dim"] is None else f"{row['bits_per_dim']:.4f}{se} ({row['bits_per_dim_method']})"
     say(f"  on the first {row['scored_examples']} test images: bits/dim {bits}, ELBO {row['test_elbo']:.2f}, "
         f"IWAE(k={k}) {row['test_iwae']:.2f} nats; on all {row['test_examples']}: MSE at z = E[q(z|x)] "
-        f"{row['recon_mse']:.4f}, KL {row['kl']:.2f}, active units {row['active_units']}/{config.latent_dim}"
-        + ("" if peak.gib is None else f"; peak RSS {peak.gib:.2f} GiB"))
+        f"{row['recon_mse']:.4f}, KL {row['kl']:.2f}{report.layer_kl_text(row, ' (', ')')}, active units "
+        f"{row['active_units']}/{row['latent_units']}" + ("" if peak.gib is None else f"; peak RSS {peak.gib:.2f} GiB"))
     return row
 
 
@@ -294,7 +308,10 @@ def _fingerprint(images):
 
 def network_name(config, model=None):
     """The encoder / decoder family a configuration builds, as the report names it: ``MLP (200, 200)``,
-    or ``conv`` / ``resnet`` for the model's convolutional networks (:func:`vae_tf.networks.network_kind`)."""
+    or ``conv`` / ``resnet`` for the model's convolutional networks (:func:`vae_tf.networks.network_kind`); a model
+    of another family describes itself (``model.describe()``: a hierarchy names its latent layers)."""
+    if model is not None and not isinstance(model, VAE):
+        return model.describe()
     kind = "mlp" if model is None else network_kind(model.encoder, model.decoder)
     return f"MLP {tuple(config.hidden)}" if kind == "mlp" else kind
 
@@ -322,3 +339,4 @@ def _save_pictures(model, config, x_test, out, seed, n=8):
     outputs.save_grid(os.path.join(out, names["samples_png"]), model.sample(n * n, seed=seed).numpy(), n,
                     f"{config.name}: decoder means of z ~ p(z)")
     return names
+

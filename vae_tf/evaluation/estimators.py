@@ -56,7 +56,8 @@ TENSOR_BYTES_BUDGET = 4 * PARAMETER_BUDGET
 def rows_per_chunk(likelihood, max_rows=MAX_ROWS):
     """Decoder rows per IWAE chunk: at most ``max_rows``, and few enough that one chunk's distribution
     parameters stay within ``PARAMETER_BUDGET`` floats (a categorical over 256 levels holds
-    784 x 256 logits per MNIST row: 32768 rows would be 26 GB)."""
+    784 x 256 logits per MNIST row: 32768 rows would be 26 GB). ``likelihood`` is a likelihood layer or a
+    model (whose ``values_per_row`` may count more than its likelihood's parameters: a hierarchy's features)."""
     per_row = likelihood.values_per_row() if hasattr(likelihood, "values_per_row") else 1
     return int(max(1, min(max_rows, PARAMETER_BUDGET // max(1, per_row))))
 
@@ -85,12 +86,12 @@ def largest_bytes_per_row(model, event_shape):
 
 
 def model_rows_per_chunk(model, event_shape, max_rows=MAX_ROWS):
-    """Rows per chunk for ``model``: :func:`rows_per_chunk` of its likelihood, and few enough that the largest
+    """Rows per chunk for ``model``: :func:`rows_per_chunk` of the model (its ``values_per_row``), and few enough that the largest
     tensor of a chunk (``largest_bytes_per_row``) stays within ``TENSOR_BYTES_BUDGET``. TensorFlow's CPU
     allocator keeps a freed tensor's memory for reuse, so one oversized chunk raises the process's memory
     for good."""
     by_bytes = TENSOR_BYTES_BUDGET // largest_bytes_per_row(model, event_shape)
-    return int(max(1, min(rows_per_chunk(model.likelihood, max_rows), by_bytes)))
+    return int(max(1, min(rows_per_chunk(model, max_rows), by_bytes)))
 
 
 def iwae_log_likelihood(model, x, k=5000, batch_size=None, max_rows=None, seed=0, verbose=0):

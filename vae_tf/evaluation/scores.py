@@ -7,13 +7,10 @@ import math
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 
 from vae_tf.evaluation.bits_per_dim import (NO_LIKELIHOOD_REASON, NoLikelihoodError, evaluate_bits_per_dim,
                                             log_probability_of_levels, nats_to_bits_per_dim, scored_inputs)
 from vae_tf.evaluation.estimators import elbo, iwae_log_likelihood, model_rows_per_chunk
-
-tfd = tfp.distributions
 
 
 #: A latent unit is active when the posterior mean moves with the input:
@@ -39,15 +36,18 @@ def reconstruction_mse(model, x, batch_size=100):
 
 
 def kl_and_active_units(model, x, batch_size=1000):
-    """``(mean_n KL(q(z|x_n) || p(z)), number of j with Var_n(E_q[z_j | x_n]) > 0.01)``."""
+    """``(mean_n KL(q(z|x_n) || p(z)), number of j with Var_n(E_q[z_j | x_n]) > 0.01, [mean_n KL_i per latent layer])``.
+
+    ``KL = sum_i KL_i`` over the model's latent layers (one for a ``VAE``; a hierarchy's given the layers above),
+    from ``model.latent_summary``."""
     kls, means = [], []
-    prior = model.prior()
     for xb in _batches(x, batch_size):
-        q = model.encode(xb)
-        kls.append(tfd.kl_divergence(q, prior).numpy())
-        means.append(q.mean().numpy())
-    means = np.concatenate(means)
-    return float(np.mean(np.concatenate(kls))), int(np.sum(means.var(axis=0) > ACTIVE_UNIT_THRESHOLD))
+        layer_kls, mean = model.latent_summary(xb)
+        kls.append(np.stack([kl.numpy() for kl in layer_kls], axis=1))
+        means.append(mean.numpy().reshape(len(mean), -1))
+    kls, means = np.concatenate(kls), np.concatenate(means)
+    return (float(np.mean(kls.sum(axis=1))), int(np.sum(means.var(axis=0) > ACTIVE_UNIT_THRESHOLD)),
+            [float(v) for v in kls.mean(axis=0)])
 
 
 def decoder_sigma(model):
@@ -86,7 +86,7 @@ def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_s
       ``no_bits_reason``, when the model defines no probability of the data (BCE on grey values);
     * over all ``test_examples`` images: ``recon_mse`` (:func:`reconstruction_mse`, at ``z = E[q(z|x)]``),
       ``mean_image_mse`` (the MSE of predicting every test image by the mean test image: a baseline for it),
-      ``kl`` and ``active_units`` (:func:`kl_and_active_units`);
+      ``kl``, ``active_units`` of ``latent_units`` and ``layer_kl`` (per latent layer, :func:`kl_and_active_units`);
     * ``decoder_sigma`` (:func:`decoder_sigma`), ``iwae_k``, ``iwae_examples``, ``num_levels``, ``num_dims``, ``dequantized``.
     """
     x_levels = np.asarray(x_levels, np.float32)
@@ -117,7 +117,8 @@ def held_out_metrics(model, x_levels, k=1000, iwae_examples=None, seed=0, iwae_s
         row["bits_per_dim_method"] = method
     row["recon_mse"] = reconstruction_mse(model, y)
     row["mean_image_mse"] = float(np.mean(np.square(y - y.mean(axis=0, keepdims=True))))
-    row["kl"], row["active_units"] = kl_and_active_units(model, y)
+    row["kl"], row["active_units"], row["layer_kl"] = kl_and_active_units(model, y)
+    row["latent_units"] = int(model.latent_dim)
     row["decoder_sigma"] = decoder_sigma(model)
     return row
 
@@ -129,12 +130,10 @@ def with_fixed_sigma(model, sigma, x_example):
     its mean is scored).
 
     The means, not the Gaussian's location, are what an MSE loss trains: for a discretized Gaussian with a
-    wide sigma the two differ, since the edge bins take the tails.
+    wide sigma the two differ, since the edge bins take the tails. The family builds the twin
+    (``model.with_scored_sigma``).
     """
-    twin = type(model)(model.encoder, model.decoder, model.likelihood, seed=model.seed)
-    twin.scored_sigma = float(sigma)
-    twin.build(x_example.shape)
-    return twin
+    return model.with_scored_sigma(sigma, x_example)
 
 
 def bits_per_dim_at_optimal_sigma(model, x, mse, k=1000, seed=0, verbose=0):

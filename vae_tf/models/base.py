@@ -7,74 +7,37 @@ A family (``models/vae``, ...) subclasses :class:`LatentVariableModel` and provi
     objective_terms(x, target, w, training)      one batch's :class:`~vae_tf.objectives.ObjectiveTerms`
     per_example_elbo(x)                          the ELBO per example (beta = 1), traceable
     log_importance_weights(x, num_samples, seed) ``log w`` of ``num_samples`` draws of all latents, (k, batch)
+    latent_summary(x)                            per latent layer its KL per example; the posterior means
+    with_scored_sigma(sigma, x_example)          a twin with the same weights, scored at a fixed sigma
     reconstruct(x), sample(n, seed)              means of p(x | z)
+
+and may refine ``choose_precision`` / ``set_precision`` (which layers stay float32), ``apply_gradients``,
+``values_per_row`` (memory per IWAE row) and ``describe``.
 
 and :mod:`vae_tf.evaluation`, ``vae_tf.compare``, the exporter and the coder work with it.
 """
 
-import warnings
+import json
+import zipfile
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_probability as tfp
 import keras
 
 from vae_tf import evaluation, losses
 from vae_tf.callbacks import with_step_counting_progress_bar
-from vae_tf.errors import InvalidInputError
+from vae_tf.errors import InvalidInputError, UnsupportedModelError
 from vae_tf.losses import scale_for_replicas
-from vae_tf.networks import (choose_precision, has_convolutions, network_precision, params_per_pixel,
-                             set_network_precision)
+from vae_tf.networks import choose_precision, has_convolutions, network_precision, set_network_precision
 from vae_tf.reconstruction import check_log_density_loss, check_loss_trains_scale, reconstruction_loss_for
 from vae_tf.validation import check_beta, check_images, check_sample_weight
-
-tfd = tfp.distributions
 
 #: Steps run inside one compiled call by default: per-step Python and dispatch
 #: overhead dominates a small VAE on a CPU, so several steps share one call.
 DEFAULT_STEPS_PER_EXECUTION = 8
 
 
-# -- what a model is given: checked when it is built, said in one line ---------------------------------------
-
-def _shape_text(shape):
-    """``(batch, 28, 28, 1)`` for a static shape whose first axis is the batch."""
-    return "(" + ", ".join(["batch"] + [str(d) for d in tuple(shape)[1:]]) + ")"
-
-
-def declared_output(network):
-    """The one output a Keras functional (or input-built Sequential) model declares, a ``KerasTensor``; None when
-    it declares none (a layer, or a model whose output is known only once it is called)."""
-    try:
-        outputs = network.outputs
-    except (AttributeError, ValueError):
-        return None
-    return outputs[0] if outputs and len(outputs) == 1 else None
-
-
-def check_posterior(q, what="encoder"):
-    """Raises :class:`~vae_tf.errors.InvalidInputError` unless ``q`` (what the encoder returned) is a TFP
-    distribution ``q(z|x)``; the message says how to wrap a network that returns a vector."""
-    if isinstance(q, tfd.Distribution):
-        return q
-    shape = getattr(q, "shape", None)
-    returned = (f"a tensor of shape {_shape_text(shape)}" if shape is not None and len(shape) >= 1
-                else f"a {type(q).__name__}")
-    raise InvalidInputError(
-        f"{what} must return a distribution q(z|x) (a TFP distribution); it returned {returned}: wrap the network "
-        f"as vae_tf.networks.GaussianEncoder(net, latent_dim).")
-
-
-def check_encoder(encoder):
-    """What can be said of ``encoder`` before it is called: it is a layer, and a Keras functional model (which
-    returns tensors, never a distribution) is refused with the wrapping to use (:func:`check_posterior`)."""
-    if not callable(encoder):
-        raise InvalidInputError(f"encoder must be a Keras layer or model returning q(z|x) (e.g. "
-                                f"vae_tf.networks.mlp_encoder(latent_dim)), got {type(encoder).__name__}.")
-    output = declared_output(encoder)
-    if output is not None:
-        check_posterior(output)
-
+# -- what every family is given: checked when it is built, said in one line ---------------------------------
 
 def check_likelihood(likelihood):
     """Raises :class:`~vae_tf.errors.InvalidInputError` unless ``likelihood`` is a distribution layer."""
@@ -82,42 +45,6 @@ def check_likelihood(likelihood):
         raise InvalidInputError(
             f"likelihood must be a vae_tf.layers distribution layer that turns the decoder's output into p(x|z) "
             f"(e.g. vae_tf.layers.IndependentNormal(event_shape)), got {type(likelihood).__name__}.")
-
-
-def check_decoder_output(shape, likelihood):
-    """Checks the decoder's output ``shape`` (batch first) against ``likelihood`` when it is built.
-
-    ``project=False``: the decoder outputs the layer's parameters ready-made, ``params_size`` numbers per example
-    (``likelihood.num_params()``), as ``(H, W, params_per_pixel)`` when it is a conv decoder over images
-    ``(H, W, C)``: anything else raises :class:`~vae_tf.errors.InvalidInputError` naming both numbers.
-    ``project=True``: the layer projects any features through its own Dense layer; a decoder that already outputs
-    the ``(H, W, params_per_pixel)`` parameters gets a ``UserWarning`` (that Dense layer would hold
-    ``params_size`` squared weights: build the likelihood with ``project=False``).
-    """
-    shape = tuple(shape)
-    if any(d is None for d in shape[1:]):
-        return
-    size, needed = int(np.prod(shape[1:])), int(likelihood.num_params())
-    event = tuple(likelihood.event_shape)
-    name = type(likelihood).__name__
-    grid = event[:-1] + (params_per_pixel(likelihood),) if len(event) == 3 else None
-    spatial = len(shape) >= 4
-    if not likelihood.project:
-        if size == needed and (not spatial or grid is None or shape[1:] == grid):
-            return
-        wanted = f"params_size = {needed} numbers per example"
-        if grid is not None:
-            wanted += (f", as {_shape_text((None,) + grid)} from a conv decoder (params_per_pixel = {grid[-1]}: "
-                       f"e.g. vae_tf.networks.conv_decoder({event}, params_per_pixel={grid[-1]}))")
-        raise InvalidInputError(
-            f"the decoder returns {_shape_text(shape)}, {size} numbers per example, but {name}(project=False) takes "
-            f"its parameters ready-made: {wanted}; make the decoder output that, or build the likelihood with "
-            f"project=True to project the decoder's features.")
-    if spatial and grid is not None and shape[1:] == grid:
-        warnings.warn(
-            f"the decoder already returns {name}'s parameters, {_shape_text(shape)} (params_per_pixel = {grid[-1]}), "
-            f"but the layer was built with project=True and projects them through a Dense layer of {size} x "
-            f"{needed} weights: build it with project=False to take them as they are.", UserWarning, stacklevel=2)
 
 
 class LatentVariableModel(keras.Model):
@@ -163,6 +90,33 @@ class LatentVariableModel(keras.Model):
         """The model's network layers (what :attr:`precision` and :meth:`prefers_xla` look at)."""
         raise NotImplementedError
 
+    def describe(self):
+        """One line for reports: the family and its latent units."""
+        return f"{type(self).__name__}, {self.latent_dim} latent units"
+
+    def values_per_row(self):
+        """Floats one row of an IWAE chunk holds at most (:func:`vae_tf.evaluation.rows_per_chunk`): the
+        likelihood's parameters, unless the family holds more per row."""
+        return int(self.likelihood.values_per_row())
+
+    @classmethod
+    def load(cls, path):
+        """The model of this family saved at ``path`` (a ``.keras`` file).
+
+        Raises :class:`~vae_tf.errors.UnsupportedModelError` in one line, before building anything, when the file
+        holds a model of another class (``cls`` is the family asked for; ``LatentVariableModel.load`` takes any).
+        """
+        try:
+            with zipfile.ZipFile(path) as archive:
+                saved = json.loads(archive.read("config.json")).get("class_name")
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
+            raise InvalidInputError(f"{path!r} is not a readable .keras model file ({error}).") from None
+        wanted = {c.__name__ for c in _subclasses(cls)} | {cls.__name__}
+        if saved not in wanted:
+            raise UnsupportedModelError(f"{path!r} holds a {saved}, not a {cls.__name__}: load it with "
+                                        f"keras.saving.load_model, or give a {cls.__name__} file.")
+        return keras.saving.load_model(path)
+
     def _next_seed(self):
         seed = tf.cast(self.seed_generator.next(), tf.int32)
         replica = tf.distribute.get_replica_context()
@@ -205,10 +159,10 @@ class LatentVariableModel(keras.Model):
         if precision == "auto" and keras.config.dtype_policy().name != "float32":
             precision = None
         if precision is not None:
-            chosen = choose_precision(*self.networks(), precision)
+            chosen = self.choose_precision(precision)
             # float32 over float32 is no change; skipping it leaves a user's own per-layer policies alone.
             if chosen != "float32" or self.precision != "float32":
-                set_network_precision(*self.networks(), chosen)
+                self.set_precision(chosen)
         reconstruction_loss = reconstruction_loss_for(loss)
         if getattr(self, "num_samples", 1) > 1:  # importance weights need -log p(x|z) itself
             check_log_density_loss(reconstruction_loss, self.likelihood)
@@ -223,6 +177,15 @@ class LatentVariableModel(keras.Model):
     def precision(self):
         """``"mixed_bfloat16"`` if a layer of the networks computes in bfloat16, else ``"float32"``."""
         return network_precision(*self.networks())
+
+    def choose_precision(self, precision):
+        """``"float32"`` or ``"mixed_bfloat16"`` for ``compile(precision=...)`` (:func:`vae_tf.networks.choose_precision`)."""
+        return choose_precision(*self.networks(), precision)
+
+    def set_precision(self, policy):
+        """Gives the networks ``policy``, the layers that output distribution parameters float32
+        (:func:`vae_tf.networks.set_network_precision`)."""
+        set_network_precision(*self.networks(), policy)
 
     def prefers_xla(self):
         """Whether XLA trains this model faster than TensorFlow's graph mode: yes for dense networks, no with convolutions.
@@ -252,6 +215,16 @@ class LatentVariableModel(keras.Model):
 
     def objective_terms(self, x, target, sample_weight=None, training=None):
         """One batch's :class:`~vae_tf.objectives.ObjectiveTerms` (the family's objective)."""
+        raise NotImplementedError
+
+    def latent_summary(self, x):
+        """``([KL_i per example, (batch,)] per latent layer, posterior means (batch, latent units))`` of a batch:
+        what :func:`vae_tf.evaluation.kl_and_active_units` reports."""
+        raise NotImplementedError
+
+    def with_scored_sigma(self, sigma, x_example):
+        """A model of this class with this model's networks or weights and likelihood, scored as the same kind of
+        Gaussian centred at the decoder's means with a fixed ``sigma`` (:func:`vae_tf.evaluation.with_fixed_sigma`)."""
         raise NotImplementedError
 
     def _losses_and_metrics(self, data, training):
@@ -287,8 +260,12 @@ class LatentVariableModel(keras.Model):
             loss, extras = self._losses_and_metrics(data, training=True)
             scaled = self.optimizer.scale_loss(loss)
         grads = tape.gradient(scaled, self.trainable_variables)
-        self.optimizer.apply(grads, self.trainable_variables)
+        self.apply_gradients(grads)
         return self._update_trackers(loss, extras)
+
+    def apply_gradients(self, grads):
+        """One optimizer update of the trainable variables (a family may skip outliers)."""
+        self.optimizer.apply(grads, self.trainable_variables)
 
     def test_step(self, data):
         loss, extras = self._losses_and_metrics(data, training=False)
@@ -387,3 +364,10 @@ class LatentVariableModel(keras.Model):
     def get_config(self):
         return {**super().get_config(), "likelihood": keras.saving.serialize_keras_object(self.likelihood),
                 "beta": self.beta_target, "seed": self.seed}
+
+
+def _subclasses(cls):
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub} | _subclasses(sub)
+    return found

@@ -69,9 +69,14 @@ def choose_precision(encoder, decoder, precision="auto"):
         raise InvalidInputError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}.")
     if precision != "auto":
         return precision
-    fast = (has_convolutions(encoder, decoder) and _knows_parameter_layers(encoder, decoder)
-            and cpu_has_native_bfloat16() and not tf.config.list_physical_devices("GPU"))
+    fast = has_convolutions(encoder, decoder) and _knows_parameter_layers(encoder, decoder) and bfloat16_pays_off()
     return "mixed_bfloat16" if fast else "float32"
+
+
+def bfloat16_pays_off():
+    """Whether bfloat16 convolutions run faster than float32 here: the CPU computes bfloat16 natively
+    (:func:`cpu_has_native_bfloat16`) and no GPU is visible."""
+    return cpu_has_native_bfloat16() and not tf.config.list_physical_devices("GPU")
 
 
 def _knows_parameter_layers(encoder, decoder):
@@ -90,17 +95,26 @@ def set_network_precision(encoder, decoder, policy):
         raise InvalidInputError("mixed_bfloat16 networks need a GaussianEncoder and a keras.Sequential decoder "
                                 f"(got {type(encoder).__name__} and {type(decoder).__name__}): the layers that "
                                 "output distribution parameters must stay float32.")
-    keep = set()
+    keep = []
     if isinstance(encoder, GaussianEncoder):
-        keep |= {id(layer) for layer in all_sublayers(encoder.posterior)}
+        keep.append(encoder.posterior)
     if isinstance(decoder, keras.Sequential) and decoder.layers:
-        keep |= {id(layer) for layer in all_sublayers(decoder.layers[-1])}
-    for network in (encoder, decoder):
+        keep.append(decoder.layers[-1])
+    set_layers_precision((encoder, decoder), keep, policy)
+
+
+def set_layers_precision(networks, float32_layers, policy):
+    """Gives every layer inside ``networks`` the Keras dtype ``policy``, except those inside ``float32_layers`` (the
+    layers that output distribution parameters), which get ``"float32"``: the rule of every model family."""
+    if policy not in PRECISIONS[1:]:
+        raise InvalidInputError(f"policy must be float32 or mixed_bfloat16, got {policy!r}.")
+    keep = {id(sub) for layer in float32_layers for sub in all_sublayers(layer)}
+    for network in networks:
         for layer in all_sublayers(network):
             layer.dtype_policy = "float32" if id(layer) in keep else policy
 
 
-def network_precision(encoder, decoder):
-    """``"mixed_bfloat16"`` if any layer of the networks computes in bfloat16, else ``"float32"``."""
-    computes = {layer.dtype_policy.compute_dtype for net in (encoder, decoder) for layer in all_sublayers(net)}
+def network_precision(*networks):
+    """``"mixed_bfloat16"`` if any layer of the ``networks`` computes in bfloat16, else ``"float32"``."""
+    computes = {layer.dtype_policy.compute_dtype for net in networks for layer in all_sublayers(net)}
     return "mixed_bfloat16" if "bfloat16" in computes else "float32"

@@ -120,12 +120,13 @@ def has_convolutions(*layers):
 
 
 def describe_network(model):
-    """``"<kind>, <N> parameters"`` of a VAE: its encoder's and decoder's kind and all its weights (built models count all).
+    """``"<kind>, <N> parameters"`` of a VAE: its encoder's and decoder's kind and all its weights (built models count all);
+    a model of another family (without an encoder) gives its own ``model.describe()`` as the kind.
 
     ``N`` counts every weight of the model, the likelihood layer's and non-trainable ones included;
     an unbuilt model has none yet, and says so.
     """
-    kind = network_kind(model.encoder, model.decoder)
+    kind = network_kind(model.encoder, model.decoder) if hasattr(model, "encoder") else model.describe()
     if not model.built:
         return f"{kind}, not built yet"
     return f"{kind}, {model.count_params():,} parameters"

@@ -5,6 +5,9 @@ the training step, checked ``fit``, the scores) is :class:`~vae_tf.models.base.L
 it trains on live in :mod:`vae_tf.objectives`, the distribution-level fast paths in :mod:`vae_tf.distributions`.
 """
 
+import warnings
+
+import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 import keras
@@ -12,11 +15,88 @@ import keras
 from vae_tf.distributions import reparameterized_sample, standard_normal_prior
 from vae_tf.errors import InvalidInputError, check_positive_int
 from vae_tf.layers import DiagonalGaussianPosterior
-from vae_tf.models.base import (LatentVariableModel, check_decoder_output, check_encoder, check_posterior,
-                                declared_output)
+from vae_tf.models.base import LatentVariableModel
+from vae_tf.networks import params_per_pixel
 from vae_tf.objectives import elbo_terms, get_objective, log_importance_weights as importance_weights
 
 tfd = tfp.distributions
+
+
+# -- what a VAE is given: its networks, checked when it is built, said in one line ---------------------------------------
+
+def _shape_text(shape):
+    """``(batch, 28, 28, 1)`` for a static shape whose first axis is the batch."""
+    return "(" + ", ".join(["batch"] + [str(d) for d in tuple(shape)[1:]]) + ")"
+
+
+def declared_output(network):
+    """The one output a Keras functional (or input-built Sequential) model declares, a ``KerasTensor``; None when
+    it declares none (a layer, or a model whose output is known only once it is called)."""
+    try:
+        outputs = network.outputs
+    except (AttributeError, ValueError):
+        return None
+    return outputs[0] if outputs and len(outputs) == 1 else None
+
+
+def check_posterior(q, what="encoder"):
+    """Raises :class:`~vae_tf.errors.InvalidInputError` unless ``q`` (what the encoder returned) is a TFP
+    distribution ``q(z|x)``; the message says how to wrap a network that returns a vector."""
+    if isinstance(q, tfd.Distribution):
+        return q
+    shape = getattr(q, "shape", None)
+    returned = (f"a tensor of shape {_shape_text(shape)}" if shape is not None and len(shape) >= 1
+                else f"a {type(q).__name__}")
+    raise InvalidInputError(
+        f"{what} must return a distribution q(z|x) (a TFP distribution); it returned {returned}: wrap the network "
+        f"as vae_tf.networks.GaussianEncoder(net, latent_dim).")
+
+
+def check_encoder(encoder):
+    """What can be said of ``encoder`` before it is called: it is a layer, and a Keras functional model (which
+    returns tensors, never a distribution) is refused with the wrapping to use (:func:`check_posterior`)."""
+    if not callable(encoder):
+        raise InvalidInputError(f"encoder must be a Keras layer or model returning q(z|x) (e.g. "
+                                f"vae_tf.networks.mlp_encoder(latent_dim)), got {type(encoder).__name__}.")
+    output = declared_output(encoder)
+    if output is not None:
+        check_posterior(output)
+
+
+def check_decoder_output(shape, likelihood):
+    """Checks the decoder's output ``shape`` (batch first) against ``likelihood`` when it is built.
+
+    ``project=False``: the decoder outputs the layer's parameters ready-made, ``params_size`` numbers per example
+    (``likelihood.num_params()``), as ``(H, W, params_per_pixel)`` when it is a conv decoder over images
+    ``(H, W, C)``: anything else raises :class:`~vae_tf.errors.InvalidInputError` naming both numbers.
+    ``project=True``: the layer projects any features through its own Dense layer; a decoder that already outputs
+    the ``(H, W, params_per_pixel)`` parameters gets a ``UserWarning`` (that Dense layer would hold
+    ``params_size`` squared weights: build the likelihood with ``project=False``).
+    """
+    shape = tuple(shape)
+    if any(d is None for d in shape[1:]):
+        return
+    size, needed = int(np.prod(shape[1:])), int(likelihood.num_params())
+    event = tuple(likelihood.event_shape)
+    name = type(likelihood).__name__
+    grid = event[:-1] + (params_per_pixel(likelihood),) if len(event) == 3 else None
+    spatial = len(shape) >= 4
+    if not likelihood.project:
+        if size == needed and (not spatial or grid is None or shape[1:] == grid):
+            return
+        wanted = f"params_size = {needed} numbers per example"
+        if grid is not None:
+            wanted += (f", as {_shape_text((None,) + grid)} from a conv decoder (params_per_pixel = {grid[-1]}: "
+                       f"e.g. vae_tf.networks.conv_decoder({event}, params_per_pixel={grid[-1]}))")
+        raise InvalidInputError(
+            f"the decoder returns {_shape_text(shape)}, {size} numbers per example, but {name}(project=False) takes "
+            f"its parameters ready-made: {wanted}; make the decoder output that, or build the likelihood with "
+            f"project=True to project the decoder's features.")
+    if spatial and grid is not None and shape[1:] == grid:
+        warnings.warn(
+            f"the decoder already returns {name}'s parameters, {_shape_text(shape)} (params_per_pixel = {grid[-1]}), "
+            f"but the layer was built with project=True and projects them through a Dense layer of {size} x "
+            f"{needed} weights: build it with project=False to take them as they are.", UserWarning, stacklevel=2)
 
 
 @keras.saving.register_keras_serializable(package="vae_tf")
@@ -182,6 +262,18 @@ class VAE(LatentVariableModel):
         q = self.encode(x)
         z = reparameterized_sample(q, seed, sample_shape=num_samples)
         return importance_weights(self, q, z, x)[0]
+
+    def latent_summary(self, x):
+        """``([KL(q(z|x) || p(z))], E[q(z|x)])`` per example of a batch: one latent layer."""
+        q = self.encode(x)
+        return [tfd.kl_divergence(q, self.prior())], q.mean()
+
+    def with_scored_sigma(self, sigma, x_example):
+        """A VAE on this model's encoder, decoder and likelihood layer, scored at the fixed ``sigma``."""
+        twin = type(self)(self.encoder, self.decoder, self.likelihood, seed=self.seed)
+        twin.scored_sigma = float(sigma)
+        twin.build(x_example.shape)
+        return twin
 
     # -- inference -----------------------------------------------------------
 
