@@ -10,7 +10,7 @@ import pytest
 
 import vae_tf
 import vae_tf_cli
-from vae_tf.comparison import report, runner
+from vae_tf.comparison import findings, report, runner
 from vae_tf.models.vae import DEFAULT_CONFIGS, resolve_configs
 from vae_tf.errors import UnknownConfigError
 
@@ -91,7 +91,7 @@ def test_ranking_table_orders_by_bits_per_dim_and_takes_reference_rows(run):
     words = report.ranking_in_words(results, D)
     best_model = next(r for r in grey if r["kind"] == "model")
     runner_up = next(r for r in grey if r["kind"] == "model" and r is not best_model)
-    if report.is_tie(best_model, runner_up):
+    if findings.is_tie(best_model, runner_up):
         assert f"`{best_model['name']}`" in words and "tie for the best" in words
     else:
         assert f"`{best_model['name']}` models the test images best" in words
@@ -209,9 +209,9 @@ def test_ties_are_within_two_standard_errors_of_the_difference():
     b = {"bits_per_dim": 1.05, "bits_per_dim_se": 0.03}  # difference 0.05 < 2 * sqrt(2) * 0.03 = 0.085
     c = {"bits_per_dim": 1.10, "bits_per_dim_se": 0.03}  # 0.10 > 0.085
     codec = {"bits_per_dim": 1.05, "bits_per_dim_se": None}
-    assert report.is_tie(a, b) and not report.is_tie(a, c)
-    assert report.is_tie(a, codec) == (0.05 < 2 * 0.03)
-    assert not report.is_tie({"bits_per_dim": 1.0}, {"bits_per_dim": 1.0001})  # no standard error: no tie claimed
+    assert findings.is_tie(a, b) and not findings.is_tie(a, c)
+    assert findings.is_tie(a, codec) == (0.05 < 2 * 0.03)
+    assert not findings.is_tie({"bits_per_dim": 1.0}, {"bits_per_dim": 1.0001})  # no standard error: no tie claimed
 
 
 def test_learning_curves_legend_covers_no_curve_and_ticks_read_plainly(run):

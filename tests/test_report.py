@@ -9,7 +9,7 @@ import signal
 import numpy as np
 import pytest
 
-from vae_tf.comparison import outputs, report, runner
+from vae_tf.comparison import findings, outputs, report, runner
 from vae_tf.comparison.references import MARGINALS, encode_image
 from vae_tf.errors import RunInterrupted
 
@@ -85,7 +85,7 @@ def test_collapsed_rows_are_named_with_their_own_count_of_active_units(tmp_path)
 
 def test_jpeg_2000_is_shown_with_why_it_costs_more_than_the_pixels_on_small_images(tmp_path):
     # The header size the note states is what OpenJPEG writes for a file that codes nothing.
-    assert len(encode_image(np.zeros((28, 28, 1), np.uint8), "JPEG 2000 lossless")) == report.JP2_HEADER_BYTES
+    assert len(encode_image(np.zeros((28, 28, 1), np.uint8), "JPEG 2000 lossless")) == findings.JP2_HEADER_BYTES
     rows = [model_row("categorical", 1.26, table=report.BINARIZED),
             report.reference_row("JPEG 2000 lossless", 2.70, table=report.BINARIZED, bytes=265)]
     text = write(rows, tmp_path, {**SETTINGS, "num_dims": 784, "num_levels": 256, "channels": 1})

@@ -10,8 +10,8 @@
 """
 
 from vae_tf.callbacks.image_summaries import ImageSummaries, image_grid
-from vae_tf.callbacks.kl_schedules import UNITS, BetaSchedule, KLWarmup, cyclical_annealing, linear_warmup
-from vae_tf.callbacks.progress import EpochSpeed, EpochTimer, StepCountingProgbarLogger, with_step_counting_progress_bar
+from vae_tf.callbacks.kl_schedules import BetaSchedule, KLWarmup, cyclical_annealing, linear_warmup
+from vae_tf.callbacks.progress import EpochSpeed, EpochTimer, StepCountingProgbarLogger
 
 __all__ = ["BetaSchedule", "KLWarmup", "linear_warmup", "cyclical_annealing", "ImageSummaries", "image_grid",
            "StepCountingProgbarLogger", "EpochTimer", "EpochSpeed"]

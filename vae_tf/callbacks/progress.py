@@ -5,7 +5,6 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from vae_tf.errors import InvalidInputError
 
@@ -129,7 +128,8 @@ class EpochTimer(keras.callbacks.Callback):
 
     @property
     def epochs_trained(self):
-        """Epochs run, a cut last one counted by its share of steps: ``sum(fractions)``, to 2 decimals."""
+        """The epochs run, with a last epoch cut by the budget counted by its share of steps (``sum(fractions)``,
+        to 2 decimals)."""
         return round(sum(self.fractions), 2)
 
     def _stop(self):

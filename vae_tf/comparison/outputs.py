@@ -14,7 +14,7 @@ import os
 import numpy as np
 
 from vae_tf.atomic_files import atomic_path
-from vae_tf.comparison.report import BINARIZED, GREY, MODEL
+from vae_tf.comparison.findings import BINARIZED, GREY, MODEL
 from vae_tf.callbacks import image_grid
 
 

@@ -8,10 +8,10 @@ import keras
 import numpy as np
 
 from vae_tf.callbacks import EpochSpeed
-from vae_tf.comparison import outputs, report
+from vae_tf.comparison import findings, outputs, report
 from vae_tf.comparison.outputs import finished_rows
 from vae_tf.comparison.references import DESCRIPTIONS, reference_rows
-from vae_tf.comparison.report import BINARIZED, GREY, MODEL
+from vae_tf.comparison.findings import BINARIZED, GREY, MODEL
 from vae_tf.data import binarize_static, grey_levels, load_dataset, smallest_level_dtype
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
@@ -159,7 +159,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                                  "to resume.") from error
     say("\n" + report.text_tables(rows + [dict(r) for r in references]))
     for table, images_are in ((GREY, "integer"), (BINARIZED, "binarized")):
-        weak = report.weak_models_note(rows + [dict(r) for r in references], settings, table, images=images_are)
+        weak = findings.weak_models_note(rows + [dict(r) for r in references], settings, table, images=images_are)
         if weak:
             say("\n" + weak.strip())
     say(f"\nReport: {os.path.join(out, 'report.md')}")

@@ -25,7 +25,7 @@ import tensorflow as tf
 import keras
 
 from vae_tf import evaluation, losses
-from vae_tf.callbacks import with_step_counting_progress_bar
+from vae_tf.callbacks.progress import with_step_counting_progress_bar
 from vae_tf.errors import InvalidInputError, UnsupportedModelError
 from vae_tf.losses import scale_for_replicas
 from vae_tf.networks import choose_precision, has_convolutions, network_precision, set_network_precision
