@@ -15,7 +15,7 @@ from vae_tf.comparison.findings import BINARIZED, GREY, MODEL
 from vae_tf.data import binarize_static, grey_levels, load_dataset, smallest_level_dtype
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
-from vae_tf.long_jobs import PeakRSS, count_of, format_duration, stopping_on_signals
+from vae_tf.long_jobs import PeakRSS, count_of, format_duration, return_freed_memory, stopping_on_signals
 from vae_tf.models.families import MODEL_FAMILIES, build_model
 from vae_tf.models.vae import VAE
 from vae_tf.models.vae.config import keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
@@ -143,9 +143,11 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
                                    jit_compile, minutes, callbacks=timing, family=model, architecture=architecture)
                     row["run_key"] = key
                     # The model is gone with _run_one; drop what Keras and TensorFlow keep globally
-                    # (names, graphs) so the next configuration starts from the memory this one did.
+                    # (names, graphs), and hand malloc's freed blocks back, so the next configuration starts
+                    # from the memory this one did.
                     keras.utils.clear_session()
                     gc.collect()
+                    return_freed_memory()
                 models = sorted([r for r in rows if r["kind"] == MODEL] + [row], key=lambda r: position[r["run_key"]])
                 rows = models + [r for r in rows if r["kind"] != MODEL]
                 done += 1
