@@ -139,7 +139,7 @@ def test_a_steady_epoch_leaves_out_the_calls_that_compiled(monkeypatch):
     clock = iter([0.0, 30.0, 31.0, 31.1, 31.2, 40.0, 40.05,   # epoch 1: begin, 3 training calls, validation, end
                   40.1, 50.0, 50.1, 50.2, 50.25, 50.3, 50.35,  # epoch 2: its first call compiled again
                   50.4, 50.5, 50.6, 50.7, 50.75, 50.8, 50.85])
-    monkeypatch.setattr("vae_tf.callbacks.time.perf_counter", lambda: next(clock))
+    monkeypatch.setattr("vae_tf.callbacks.progress.time.perf_counter", lambda: next(clock))
     said = []
     speed = EpochSpeed(said.append)
     speed.set_params({"epochs": 10})
