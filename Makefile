@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/vae-tf compare --preset demo $(if $(MNIST),--data $(MNIST)) --out demo-out
 
 test: $(STAMP)
-	VAE_TF_MNIST=$${VAE_TF_MNIST:-$(abspath $(MNIST))} $(BIN)/python -m pytest -q --durations=15 tests
+	VAE_TF_MNIST=$${VAE_TF_MNIST:-$(abspath $(MNIST))} $(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15 tests
 
 # The documentation site, offline, warnings as errors (tests/test_docs.py builds it the same way).
 docs: $(STAMP)
