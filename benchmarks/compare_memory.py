@@ -129,20 +129,16 @@ def main(argv=None):
     if args.tracemalloc:
         tracemalloc.start(25 if args.top else 1)
     log = PhaseLog(args.tracemalloc)
-    runner.load_dataset = log.wrap("data load", runner.load_dataset)
-    runner._codec_rows = log.wrap("reference codecs", runner._codec_rows)
-    runner.build_model = log.wrap("build", runner.build_model)
-    runner.fit_vae = log.wrap("fit", runner.fit_vae)
-    runner.prepare_splits = log.wrap("test splits", runner.prepare_splits)
-    runner.held_out_metrics = log.wrap("test metrics", runner.held_out_metrics)
-    scores.elbo = log.wrap("ELBO", scores.elbo)
-    scores.iwae_log_likelihood = log.wrap("IWAE", scores.iwae_log_likelihood)
-    scores.reconstruction_mse = log.wrap("recon MSE", scores.reconstruction_mse)
-    scores.kl_and_active_units = log.wrap("KL, active units", scores.kl_and_active_units)
-    runner.bits_per_dim_at_optimal_sigma = log.wrap("optimal sigma", runner.bits_per_dim_at_optimal_sigma)
-    runner._save_pictures = log.wrap("pictures", runner._save_pictures)
-    runner.report.write_report = log.wrap("report", runner.report.write_report)
-    runner.outputs.save_learning_curves = log.wrap("learning curves", runner.outputs.save_learning_curves)
+    # Every phase of a compare, by the function that runs it: (module, function name, phase).
+    phases = [(runner, "load_dataset", "data load"), (runner, "_codec_rows", "reference codecs"),
+              (runner, "build_model", "build"), (runner, "fit_vae", "fit"), (runner, "prepare_splits", "test splits"),
+              (runner, "held_out_metrics", "test metrics"), (scores, "elbo", "ELBO"),
+              (scores, "iwae_log_likelihood", "IWAE"), (scores, "reconstruction_mse", "recon MSE"),
+              (scores, "kl_and_active_units", "KL, active units"),
+              (runner, "bits_per_dim_at_optimal_sigma", "optimal sigma"), (runner, "_save_pictures", "pictures"),
+              (runner.report, "write_report", "report"), (runner.outputs, "save_learning_curves", "learning curves")]
+    for module, name, phase in phases:
+        setattr(module, name, log.wrap(phase, getattr(module, name)))
     one = runner._run_one
 
     def run_one(config, *a, **kw):

@@ -120,17 +120,21 @@ class EpochTimer(keras.callbacks.Callback):
         self._start = time.perf_counter()
         self._steps_run = 0
 
+    def _stop_if_spent(self, elapsed):
+        # Checked after every compiled call and at each epoch's end (the budget may run out during validation).
+        if self.budget_seconds is not None and elapsed >= self.budget_seconds and not self.model.stop_training:
+            self.stopped_by_budget = self.model.stop_training = True
+
     def on_train_batch_end(self, batch, logs=None):
         self._steps_run = batch + 1
-        if self.budget_seconds is not None and time.perf_counter() - self._train_start >= self.budget_seconds:
-            self.stopped_by_budget = not self.model.stop_training or self.stopped_by_budget
-            self.model.stop_training = True
+        self._stop_if_spent(time.perf_counter() - self._train_start)
 
     @property
     def epochs_trained(self):
         """The epochs run, with a last epoch cut by the budget counted by its share of steps (``sum(fractions)``,
-        to 2 decimals)."""
-        return round(sum(self.fractions), 2)
+        to 2 decimals): an int when whole (3), else a float (2.4)."""
+        total = round(sum(self.fractions), 2)
+        return int(total) if total == int(total) else total
 
     def _stop(self):
         if self._start is not None:
@@ -145,9 +149,7 @@ class EpochTimer(keras.callbacks.Callback):
         self.elapsed.append(time.perf_counter() - self._train_start)
         steps = (self.params or {}).get("steps")
         self.fractions.append(min(1.0, self._steps_run / steps) if steps and self._steps_run else 1.0)
-        if self.budget_seconds is not None and self.elapsed[-1] >= self.budget_seconds and not self.model.stop_training:
-            self.stopped_by_budget = True
-            self.model.stop_training = True
+        self._stop_if_spent(self.elapsed[-1])
 
 
 class EpochSpeed(keras.callbacks.Callback):

@@ -16,7 +16,7 @@ from vae_tf.data import binarize_static, grey_levels, load_dataset, smallest_lev
 from vae_tf.errors import RunInterrupted, check_positive_int, check_positive_number
 from vae_tf.evaluation import DEQUANTIZED_BOUND, bits_per_dim_at_optimal_sigma, held_out_metrics, nats_to_bits_per_dim
 from vae_tf.long_jobs import PeakRSS, count_of, format_duration, return_freed_memory, stopping_on_signals
-from vae_tf.models.families import MODEL_FAMILIES, build_model
+from vae_tf.models.families import build_model, check_model_family
 from vae_tf.models.vae import VAE
 from vae_tf.models.vae.config import keras_mse_implied_beta, keras_mse_implied_sigma, resolve_configs
 from vae_tf.networks import network_kind
@@ -41,7 +41,8 @@ def compare(dataset="digits", data=None, configs=None, epochs=None, latent_dim=1
         epochs, latent_dim, batch_size, seed: the budget and architecture every run shares (epochs: default 10).
         minutes: equal compute instead of equal epochs: every configuration gets this wall-clock training budget
             (training stops at the first step past it, inside an epoch if need be, and that partial epoch is
-            validated; ``epochs`` becomes a maximum, ``BUDGET_MAX_EPOCHS`` when None). The report ranks at this budget and plots validation bits/dim against training time.
+            validated; ``epochs`` becomes a maximum, ``BUDGET_MAX_EPOCHS`` when None). The report ranks at this
+            budget and plots validation bits/dim against training time.
         k: importance samples for the test log-likelihood (on the first 1000 test images).
         out: directory for report.md, results.json, results.csv and the PNGs.
         verbose: 0 silent; 1 Keras progress bars, messages and the summary table; 2 the same with
@@ -72,8 +73,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
     configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`); ``minutes``: the
     equal wall-clock training budget of every configuration, ``model`` the model family (see :func:`vae_tf.compare`),
     ``architecture`` the hierarchical family's :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults)."""
-    if model not in MODEL_FAMILIES:
-        raise ValueError(f"model must be one of {', '.join(MODEL_FAMILIES)}, got {model!r}.")
+    check_model_family(model)
     if minutes is not None:
         minutes = check_positive_number(minutes, "minutes", "of training per configuration")
     epochs = check_positive_int((DEFAULT_EPOCHS if minutes is None else BUDGET_MAX_EPOCHS) if epochs is None else epochs,
@@ -226,8 +226,7 @@ def _run_one(config, images, epochs, k, batch_size, seed, out, iwae_examples, ve
         splits = prepare_splits(config, model.likelihood, images, seed)
         result = fit_vae(model, config, splits, epochs, batch_size=batch_size, seed=seed, verbose=verbose,
                          jit_compile=jit_compile, minutes=minutes, callbacks=callbacks)
-        trained = result.epochs_trained
-        row["epochs"] = int(trained) if trained == int(trained) else trained  # 3, or 2.4 when the budget cut one
+        row["epochs"] = result.epochs_trained  # 3, or 2.4 when the budget cut the last epoch
         if minutes is not None:
             say(f"  trained {count_of(row['epochs'], 'epoch')} in "
                 f"{result.seconds:.0f} s of the {minutes:g}-minute budget"

@@ -15,6 +15,14 @@ from vae_tf.models.vae.config import build_likelihood, build_vae
 MODEL_FAMILIES = ("vae", "hierarchical")
 
 
+def check_model_family(family):
+    """``family`` if it names a model family of :data:`MODEL_FAMILIES`, else a one-line
+    :class:`~vae_tf.errors.InvalidInputError`."""
+    if family not in MODEL_FAMILIES:
+        raise InvalidInputError(f"model family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}.")
+    return family
+
+
 def build_model(config, event_shape, family="vae", seed=0, num_levels=256, architecture=None):
     """An uncompiled model of ``family`` for the :class:`~vae_tf.models.vae.VAEConfig` ``config`` over images of
     ``event_shape`` with ``num_levels`` grey levels. ``architecture``: the hierarchical family's
@@ -22,9 +30,7 @@ def build_model(config, event_shape, family="vae", seed=0, num_levels=256, archi
     ``free_bits`` replaces when it is set; the ``"vae"`` family takes none. The hierarchy trains on the ELBO
     (``objective="iwae"`` raises :class:`~vae_tf.errors.InvalidInputError`).
     """
-    if family not in MODEL_FAMILIES:
-        raise InvalidInputError(f"model family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}.")
-    if family == "vae":
+    if check_model_family(family) == "vae":
         if architecture is not None:
             raise InvalidInputError("the vae family's architecture is its configuration's latent_dim, hidden and "
                                     "network; a HierarchicalVAEConfig is for family='hierarchical'.")

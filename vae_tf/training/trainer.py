@@ -36,8 +36,8 @@ class TrainingResult:
     elapsed_seconds: list = dataclasses.field(default_factory=list)
     #: True when a time budget, not the epoch count, ended training.
     stopped_by_budget: bool = False
-    #: Epochs trained, a last epoch cut by the budget counted by its share of steps (e.g. 2.4).
-    epochs_trained: float = 0.0
+    #: Epochs trained, a last epoch cut by the budget counted by its share of steps (3, or 2.4).
+    epochs_trained: float = 0
 
 
 class Splits(NamedTuple):
