@@ -242,6 +242,15 @@ def test_bad_command_line_is_one_line_and_exit_2(files, argv, fragment, tmp_path
     assert not os.path.exists(tmp_path / "m.keras")
 
 
+def test_a_network_the_hierarchy_cannot_take_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    rc = cli.main(["compare", "--out", "out", "--model", "hierarchical", "--network", "mlp"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and err.count("\n") == 1 and "Traceback" not in out + err
+    assert "the hierarchical model has its own residual networks; network='mlp' applies to the vae family" in err
+    assert "vae-tf compare:" not in out  # no data was loaded, no codec or configuration started
+
+
 def _bad_option(argv):
     options = [a.split("=")[0] for a in argv if a.startswith("--")]
     return options[-1] if options else None

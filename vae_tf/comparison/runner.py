@@ -73,7 +73,7 @@ def run_compare(dataset="digits", data=None, configs=None, epochs=None, latent_d
     configuration's own, ``"auto"`` by default; see :func:`vae_tf.networks.choose_network`); ``minutes``: the
     equal wall-clock training budget of every configuration, ``model`` the model family (see :func:`vae_tf.compare`),
     ``architecture`` the hierarchical family's :class:`~vae_tf.HierarchicalVAEConfig` (None: its defaults)."""
-    check_model_family(model)
+    check_model_family(model, network)  # before any work: the data, the codecs
     if minutes is not None:
         minutes = check_positive_number(minutes, "minutes", "of training per configuration")
     epochs = check_positive_int((DEFAULT_EPOCHS if minutes is None else BUDGET_MAX_EPOCHS) if epochs is None else epochs,

@@ -15,11 +15,15 @@ from vae_tf.models.vae.config import build_likelihood, build_vae
 MODEL_FAMILIES = ("vae", "hierarchical")
 
 
-def check_model_family(family):
-    """``family`` if it names a model family of :data:`MODEL_FAMILIES`, else a one-line
-    :class:`~vae_tf.errors.InvalidInputError`."""
+def check_model_family(family, network=None):
+    """``family`` if it names a model family of :data:`MODEL_FAMILIES` that takes ``network`` (a configuration's
+    ``"auto"``/``"mlp"``/``"conv"``/``"resnet"``, or None), else a one-line :class:`~vae_tf.errors.InvalidInputError`:
+    the hierarchy has its own residual networks."""
     if family not in MODEL_FAMILIES:
         raise InvalidInputError(f"model family must be one of {', '.join(MODEL_FAMILIES)}, got {family!r}.")
+    if family == "hierarchical" and network not in (None, "auto", "resnet"):
+        raise InvalidInputError(f"the hierarchical model has its own residual networks; network={network!r} "
+                                "applies to the vae family (leave it at auto).")
     return family
 
 
@@ -30,14 +34,11 @@ def build_model(config, event_shape, family="vae", seed=0, num_levels=256, archi
     ``free_bits`` replaces when it is set; the ``"vae"`` family takes none. The hierarchy trains on the ELBO
     (``objective="iwae"`` raises :class:`~vae_tf.errors.InvalidInputError`).
     """
-    if check_model_family(family) == "vae":
+    if check_model_family(family, config.network) == "vae":
         if architecture is not None:
             raise InvalidInputError("the vae family's architecture is its configuration's latent_dim, hidden and "
                                     "network; a HierarchicalVAEConfig is for family='hierarchical'.")
         return build_vae(config, event_shape, seed=seed, num_levels=num_levels)
-    if config.network not in ("auto", "resnet"):
-        raise InvalidInputError(f"the hierarchical model has its own residual networks; network={config.network!r} "
-                                "applies to the vae family (leave it at auto).")
     if config.objective != "elbo":
         raise InvalidInputError(f"the hierarchical model trains on the ELBO; objective={config.objective!r} applies "
                                 "to the vae family.")
