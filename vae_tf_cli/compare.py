@@ -15,15 +15,15 @@ STANDARD = {"configs": None, "epochs": None, "minutes": None, "latent_dim": 16, 
 #: sqrt(D/2) is a hidden beta of 392), ScaledMSE(sigma=1) (MSE as the Gaussian it is), a discretized Gaussian
 #: with per-pixel sigma and the logistic mixture (decoders over the 256 levels, scored exactly), and BCE on grey
 #: values (a loss with no probability of the image: its row reads n/a). Left out: the categorical, whose step
-#: costs about twenty times the discretized Gaussian's on an AVX2-only CPU, so that its one epoch (which a budget
-#: never cuts) made the demo's time depend on the CPU (81 s of a 45 s budget on a loaded AVX2 2-core run, where
-#: it still ranked behind the discretized Gaussian); the dequantized densities and the raw-grey Gaussian (bounds
-#: far behind); the binarized pair (a table of its own). The full comparison (docs/results/mnist.md) has them all.
+#: costs about five times the discretized Gaussian's on an AVX2-only CPU (twenty before FactoredLevelCategorical),
+#: so that in 45 s it learns least (it ranked behind the discretized Gaussian when it was in); the dequantized
+#: densities and the raw-grey Gaussian (bounds far behind); the binarized pair (a table of its own). The full
+#: comparison (docs/results/mnist.md) has them all.
 DEMO_CONFIGS = ("keras_mse", "scaled_mse_sigma1", "dnormal_per_pixel_sigma", "logistic_mixture", "bernoulli_bce_grey")
 
 #: ``--preset demo``: on MNIST (when a file is at hand) a time budget, so that the demo lasts about as long on any
 #: CPU: the five :data:`DEMO_CONFIGS` train 0.75 minutes each (3.75 min in all, compiling and validation
-#: included), on a 10,000-image training subset so that an epoch, which the budget never cuts, is short; scoring,
+#: included; the budget stops a run inside an epoch if need be), on a 10,000-image training subset; scoring,
 #: the one CPU-dependent part left, is kept small (IWAE with k=50 on 200 test images; the other metrics and the
 #: codecs on 2,000). Measured times: docs/guide/choosing_a_loss.md. Without MNIST, the built-in digits train all
 #: thirteen configurations for 30 epochs (an epoch is 16 steps).
